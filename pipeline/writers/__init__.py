@@ -1,0 +1,1 @@
+"""Writers: sharded Parquet output and the drop ledger."""
