@@ -1,0 +1,288 @@
+"""``curate``: run, validate and inspect recipes and their outputs.
+
+    curate run RECIPE.yaml [--output DIR] [--executor local|slurm|ray] [--tasks N] [--workers N] [--limit N]
+    curate validate RECIPE.yaml
+    curate inspect PATH [-n 3]
+    curate stages
+
+Exit codes: 0 done; 1 nothing could be read, or tasks failed; 2 the recipe (or the command line) is invalid.
+Running the same ``curate run`` again resumes: finished tasks are skipped and unfinished ones start over cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.recipe import Recipe, RecipeError, human_bytes, load_recipe
+
+console = Console(stderr=True, highlight=False)
+RUN_FILE = "run.json"
+OUTPUT_ENTRIES = ("data", "removed", "bad_input", "work", "logs", "manifest.json", "stats.json", RUN_FILE)
+
+
+def _fail(message: str, code: int) -> int:
+    console.print(f"[red]error:[/red] {message}", markup=True)
+    return code
+
+
+def _print_recipe_error(err: RecipeError) -> None:
+    console.print(f"[red]invalid recipe[/red] {err.path or ''}".rstrip())
+    for problem in err.problems:
+        console.print(f"  {problem}", markup=False)
+
+
+# -- run -------------------------------------------------------------------------------------------------------
+def _check_resume(output_dir: str, run_info: dict, overwrite: bool) -> str | None:
+    """Refuse to mix two different jobs in one output folder; returns an error message or None."""
+    path = Path(output_dir) / RUN_FILE
+    if overwrite:
+        for entry in OUTPUT_ENTRIES:
+            target = Path(output_dir) / entry
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+        return None
+    if not path.exists():
+        return None
+    previous = json.loads(path.read_text())
+    if previous.get("fingerprint") != run_info["fingerprint"]:
+        return (
+            f"{output_dir} holds a run of a different job (recipe, sources, stages, --tasks or --limit changed: "
+            f"it was started with tasks={previous.get('tasks')}). Resume with the same settings, choose another "
+            "--output, or pass --overwrite to start over."
+        )
+    return None
+
+
+def _summary(stats: dict, manifest: dict, output_dir: str) -> None:
+    table = Table(title="Curate run summary", show_lines=False)
+    for col in ("stage", "in", "kept", "dropped", "top drop reasons"):
+        table.add_column(col, justify="right" if col in ("in", "kept", "dropped") else "left")
+    table.add_row(
+        "read",
+        f"{stats['documents_read'] + stats['bad_input']:,}",
+        f"{stats['documents_read']:,}",
+        f"{stats['bad_input']:,}",
+        "bad input" if stats["bad_input"] else "",
+    )
+    for s in stats["stages"]:
+        reasons = sorted(s["dropped_by_reason"].items(), key=lambda kv: -kv[1])[:3]
+        table.add_row(
+            s["stage"],
+            f"{s['in']:,}",
+            f"{s['kept']:,}",
+            f"{s['dropped']:,}",
+            ", ".join(f"{k} {v:,}" for k, v in reasons),
+        )
+    console.print(table)
+    src = Table(title="Per source")
+    for col in ("source", "read", "bad input", "kept", "dropped"):
+        src.add_column(col, justify="left" if col == "source" else "right")
+    for name, s in stats["sources"].items():
+        src.add_row(name, f"{s['read']:,}", f"{s['bad_input']:,}", f"{s['kept']:,}", f"{s['dropped']:,}")
+    console.print(src)
+    data = manifest["data"]
+    console.print(
+        f"kept {data['rows']:,} documents in {len(data['shards'])} shard(s), {human_bytes(data['bytes'])} -> {output_dir}/data/"
+    )
+    if not stats["reconciled"]:
+        console.print(
+            f"[red]warning:[/red] documents read ({stats['documents_read']:,}) != kept ({stats['kept']:,}) + "
+            f"dropped ({stats['dropped']:,}); see {output_dir}/stats.json"
+        )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipeline import logs
+    from pipeline.executors import build_executors, init_ray
+    from pipeline.finalize import FinalizeRun, finalize_output
+    from pipeline.plan import build_plan, fingerprint
+    from pipeline.progress import ProgressDisplay
+
+    logs.setup_cli_logging(args.verbose)
+    try:
+        recipe = load_recipe(args.recipe)
+    except RecipeError as err:
+        _print_recipe_error(err)
+        return 2
+    cfg = recipe.model.executor
+    if args.executor:
+        updates = {"kind": args.executor}
+        if args.executor == "slurm" and not cfg.partition:
+            return _fail("--executor slurm needs executor.partition in the recipe", 2)
+        cfg = cfg.model_copy(update=updates)
+    tasks = args.tasks or cfg.tasks
+    output_dir = str(args.output or recipe.model.output.path)
+    local_output = "://" not in output_dir
+    if local_output:
+        output_dir = os.path.abspath(output_dir)
+    scrub = _ledger_scrubber(recipe)
+    plan = build_plan(recipe, output_dir, tasks=tasks, limit=args.limit, ledger_scrub=scrub)
+    run_info = {
+        "recipe": recipe.name,
+        "recipe_path": recipe.path,
+        "tasks": tasks,
+        "limit": args.limit,
+        "fingerprint": fingerprint(recipe, tasks, args.limit),
+    }
+    if local_output:
+        problem = _check_resume(output_dir, run_info, args.overwrite)
+        if problem:
+            return _fail(problem, 2)
+        os.makedirs(output_dir, exist_ok=True)
+        Path(output_dir, RUN_FILE).write_text(json.dumps(run_info, indent=2))
+
+    source_names = [s.name for s in recipe.model.sources]
+    finalize_args = (output_dir, recipe.name, plan.stage_labels, source_names)
+    console.print(
+        f"curate: running [bold]{recipe.name}[/bold] with {cfg.kind} executor, {tasks} task(s), "
+        f"{len(plan.phases)} phase(s) -> {output_dir}"
+    )
+    if cfg.kind == "slurm":
+        executors = build_executors(plan, cfg, args.workers, finalize_step=FinalizeRun(*finalize_args))
+        executors[-1].run()
+        console.print(
+            f"submitted Slurm job arrays; logs under {output_dir}/logs/. The last job writes manifest.json and stats.json."
+        )
+        return 0
+    executors = build_executors(plan, cfg, args.workers)
+    if cfg.kind == "ray":
+        init_ray(cfg)
+    try:
+        if local_output and cfg.kind == "local":
+            with ProgressDisplay(plan.progress_dir(plan.phases[0]), tasks):
+                executors[-1].run()
+        else:
+            executors[-1].run()
+    except Exception as e:  # noqa: BLE001 - a failed task: say where its log is, exit 1, keep what finished
+        return _fail(
+            f"the run did not finish ({type(e).__name__}: {e}). Finished tasks are kept; task logs are under "
+            f"{output_dir}/logs/<phase>/logs/. Run the same command again to resume.",
+            1,
+        )
+    manifest, stats = finalize_output(*finalize_args)
+    _summary(stats, manifest, output_dir)
+    if stats["documents_read"] == 0:
+        return _fail("no document could be read from any source", 1)
+    return 0
+
+
+def _ledger_scrubber(recipe: Recipe):
+    """When a recipe scrubs PII, documents dropped before the ``pii`` stage are scrubbed in the ledger too."""
+    for entry in recipe.stages:
+        if entry.name == "pii":
+            try:
+                from pipeline.pii.scrubber import build_scrubber
+            except ImportError:
+                return None
+            return build_scrubber(entry.params)
+    return None
+
+
+# -- validate / stages -----------------------------------------------------------------------------------------
+def cmd_validate(args: argparse.Namespace) -> int:
+    from pipeline.plan import build_plan
+
+    try:
+        recipe = load_recipe(args.recipe)
+        plan = build_plan(recipe, str(recipe.model.output.path))
+    except RecipeError as err:
+        _print_recipe_error(err)
+        return 2
+    m = recipe.model
+    console.print(f"[green]ok[/green] {args.recipe}: recipe {m.name!r}")
+    for s in m.sources:
+        where = s.path or f"hf:{s.hf_dataset} [{s.split}]"
+        console.print(
+            f"  source {s.name}: {s.format} from {where}" + (f", limit {s.limit}" if s.limit else ""), markup=False
+        )
+    for e in recipe.stages:
+        params = e.params.model_dump(exclude_defaults=True)
+        console.print(f"  stage {e.label}: {e.name} {params if params else ''}".rstrip(), markup=False)
+    console.print(
+        f"  executor: {m.executor.kind}, {plan.tasks} task(s); phases: {', '.join(p.name for p in plan.phases)}"
+    )
+    console.print(
+        f"  output: {m.output.path} ({m.output.compression}, shards <= {human_bytes(int(m.output.shard_max_bytes or 0))})"
+    )
+    return 0
+
+
+def cmd_stages(args: argparse.Namespace) -> int:
+    from pipeline.registry import available_stages, get_stage
+
+    for name in available_stages():
+        spec = get_stage(name)
+        fields = ", ".join(f"{k}={v.default!r}" for k, v in spec.params.model_fields.items())
+        print(f"{name}: {spec.summary}\n    {fields}")
+    return 0
+
+
+# -- inspect ---------------------------------------------------------------------------------------------------
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from pipeline.inspect import inspect_path
+
+    try:
+        return inspect_path(args.path, args.n, console)
+    except FileNotFoundError as e:
+        return _fail(str(e), 2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="curate", description="Pretraining-data curation on datatrove.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a recipe (run it again to resume)")
+    run.add_argument("recipe")
+    run.add_argument("--output", help="output folder or fsspec URL (default: the recipe's output.path)")
+    run.add_argument("--executor", choices=["local", "slurm", "ray"])
+    run.add_argument("--tasks", type=int, help="number of tasks (default: the recipe's executor.tasks)")
+    run.add_argument("--workers", type=int, help="tasks running at once")
+    run.add_argument("--limit", type=int, help="read at most N documents from each source")
+    run.add_argument("--overwrite", action="store_true", help="delete an earlier run's output in --output first")
+    run.add_argument("-v", "--verbose", action="store_true", help="show datatrove's INFO logs")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check a recipe without running it")
+    validate.add_argument("recipe")
+    validate.set_defaults(func=cmd_validate)
+
+    inspect = sub.add_parser("inspect", help="schema, row count and a few documents of an input or output")
+    inspect.add_argument("path")
+    inspect.add_argument("-n", type=int, default=3, help="documents to show")
+    inspect.set_defaults(func=cmd_inspect)
+
+    stages = sub.add_parser("stages", help="list the stages a recipe can use")
+    stages.set_defaults(func=cmd_stages)
+
+    for module in ("classifiers.cli", "pipeline.report_cli", "pipeline.status_cli"):
+        try:
+            register = __import__(module, fromlist=["register_cli"]).register_cli
+        except (ImportError, AttributeError):
+            continue
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for positive in ("tasks", "workers", "limit"):
+        value = getattr(args, positive, None)
+        if value is not None and value < 1:
+            return _fail(f"--{positive} must be a positive integer, got {value}", 2)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""After the tasks: ``OUTPUT/manifest.json`` and ``OUTPUT/stats.json``.
+
+The manifest lists every output file (kept shards, ledger shards, bad-input ledgers) with rows, bytes and sha256,
+so a consumer can check what it downloaded. The stats combine two independent accounts: datatrove's per-task
+counters (documents read, bad input, each stage's in/kept/dropped by reason) and the rows actually found in the
+output files (kept and dropped per source). ``reconcile`` checks that every document read is in exactly one
+place, ``data/`` or ``removed/``; a mismatch is reported, never hidden.
+
+Both files are rebuilt from scratch on every run, so a resumed run's files describe the whole output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter, defaultdict
+from typing import Any
+
+import orjson
+import pyarrow.parquet as pq
+from datatrove.data import DocumentsPipeline
+from datatrove.io import get_datafolder
+from datatrove.pipeline.base import PipelineStep
+
+from pipeline.plan import DATA_DIR, LOGS_DIR, REMOVED_DIR
+from pipeline.readers.corpus_reader import BAD_INPUT_DIR
+
+
+def _total(value: Any) -> float:
+    if isinstance(value, dict):
+        return value.get("total", 0)
+    return value or 0
+
+
+def _num(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else x
+
+
+def load_task_stats(output_dir: str) -> dict[str, Counter]:
+    """Sum datatrove's per-task stats files of every phase, keyed by step name (Curate names steps by label)."""
+    folder = get_datafolder(output_dir)
+    merged: dict[str, Counter] = defaultdict(Counter)
+    for path in sorted(folder.glob(f"{LOGS_DIR}/*/stats/*.json")):
+        with folder.open(path, "rt") as f:
+            steps = json.load(f)
+        for step in steps:
+            for key, value in step.get("stats", {}).items():
+                merged[step["name"]][key] += _total(value)
+    return merged
+
+
+def _sha256(folder: Any, path: str) -> str:
+    h = hashlib.sha256()
+    with folder.open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _parquet_files(folder: Any, subdir: str) -> list[str]:
+    return sorted(folder.glob(f"{subdir}/part-*.parquet"))
+
+
+def _describe(folder: Any, path: str) -> dict:
+    with folder.open(path, "rb") as f:
+        rows = pq.ParquetFile(f).metadata.num_rows
+    return {"path": path, "rows": rows, "bytes": folder.size(path), "sha256": _sha256(folder, path)}
+
+
+def _count_by(folder: Any, paths: list[str], columns: list[str]) -> Counter:
+    counts: Counter = Counter()
+    for path in paths:
+        with folder.open(path, "rb") as f:
+            table = pq.read_table(f, columns=columns)
+        for row in zip(*(table.column(c).to_pylist() for c in columns)):
+            counts[row if len(row) > 1 else row[0]] += 1
+    return counts
+
+
+def build_manifest(output_dir: str, recipe_name: str | None = None) -> dict:
+    folder = get_datafolder(output_dir)
+    data = [_describe(folder, p) for p in _parquet_files(folder, DATA_DIR)]
+    removed = {}
+    for sub in sorted(folder.glob(f"{REMOVED_DIR}/*")):
+        label = sub.rsplit("/", 1)[-1]
+        shards = [_describe(folder, p) for p in _parquet_files(folder, f"{REMOVED_DIR}/{label}")]
+        removed[label] = {
+            "rows": sum(s["rows"] for s in shards),
+            "bytes": sum(s["bytes"] for s in shards),
+            "shards": shards,
+        }
+    bad_files = sorted(folder.glob(f"{BAD_INPUT_DIR}/part-*.jsonl"))
+    bad = []
+    for path in bad_files:
+        with folder.open(path, "rb") as f:
+            rows = sum(1 for line in f if line.strip())
+        bad.append({"path": path, "rows": rows, "bytes": folder.size(path), "sha256": _sha256(folder, path)})
+    return {
+        "recipe": recipe_name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "data": {"rows": sum(s["rows"] for s in data), "bytes": sum(s["bytes"] for s in data), "shards": data},
+        "removed": removed,
+        "bad_input": {"rows": sum(b["rows"] for b in bad), "files": bad},
+    }
+
+
+def build_stats(output_dir: str, stage_labels: list[str], source_names: list[str]) -> dict:
+    folder = get_datafolder(output_dir)
+    task_stats = load_task_stats(output_dir)
+    reader = task_stats.get("reader", Counter())
+    read = int(reader["documents"])
+    bad = int(reader["bad_input"])
+
+    stages = []
+    flowing = read
+    for label in stage_labels:
+        s = task_stats.get(label, Counter())
+        dropped_by_reason = {
+            k.removeprefix("dropped_"): _num(v) for k, v in sorted(s.items()) if k.startswith("dropped_")
+        }
+        n_in = int(s["total"]) if "total" in s else flowing
+        dropped = int(s["dropped"]) if "dropped" in s else 0
+        kept = int(s["forwarded"]) if "forwarded" in s else n_in - dropped
+        extra = {
+            k: _num(v)
+            for k, v in sorted(s.items())
+            if k not in ("total", "forwarded", "dropped") and not k.startswith("dropped_")
+        }
+        stages.append(
+            {
+                "stage": label,
+                "in": n_in,
+                "kept": kept,
+                "dropped": dropped,
+                "dropped_by_reason": dropped_by_reason,
+                "counters": extra,
+            }
+        )
+        flowing = kept
+
+    kept_by_source = _count_by(folder, _parquet_files(folder, DATA_DIR), ["source"])
+    dropped_by_source_stage: dict[str, Counter] = defaultdict(Counter)
+    for sub in sorted(folder.glob(f"{REMOVED_DIR}/*")):
+        label = sub.rsplit("/", 1)[-1]
+        for src, n in _count_by(folder, _parquet_files(folder, f"{REMOVED_DIR}/{label}"), ["source"]).items():
+            dropped_by_source_stage[src][label] += n
+    sources = {}
+    for name in source_names:
+        sources[name] = {
+            "read": int(reader[f"documents/{name}"]),
+            "bad_input": int(reader[f"bad_input/{name}"]),
+            "kept": kept_by_source.get(name, 0),
+            "dropped": sum(dropped_by_source_stage[name].values()),
+            "dropped_by_stage": dict(dropped_by_source_stage[name]),
+        }
+    kept = sum(kept_by_source.values())
+    dropped = sum(sum(c.values()) for c in dropped_by_source_stage.values())
+    return {
+        "documents_read": read,
+        "bad_input": bad,
+        "kept": kept,
+        "dropped": dropped,
+        "input_files": int(reader["input_files"]),
+        "stages": stages,
+        "sources": sources,
+        "reconciled": read == kept + dropped,
+    }
+
+
+def finalize_output(
+    output_dir: str, recipe_name: str, stage_labels: list[str], source_names: list[str]
+) -> tuple[dict, dict]:
+    """Write ``manifest.json`` and ``stats.json``; return both."""
+    folder = get_datafolder(output_dir)
+    manifest = build_manifest(output_dir, recipe_name)
+    stats = build_stats(output_dir, stage_labels, source_names)
+    for name, payload in (("manifest.json", manifest), ("stats.json", stats)):
+        with folder.open(f".{name}.tmp", "wb") as f:
+            f.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2))
+        folder.mv(f".{name}.tmp", name)
+    return manifest, stats
+
+
+class FinalizeRun(PipelineStep):
+    """The last one-task job of a cluster run (Slurm): writes the manifest and stats once every task is done."""
+
+    type = "🧾 - FINALIZE"
+    name = "🧾 Manifest and stats"
+
+    def __init__(self, output_dir: str, recipe_name: str, stage_labels: list[str], source_names: list[str]):
+        super().__init__()
+        self.args = (output_dir, recipe_name, stage_labels, source_names)
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if data:
+            yield from data
+        finalize_output(*self.args)

@@ -1,0 +1,224 @@
+"""From a validated recipe to datatrove executor phases.
+
+The plan is a list of phases, each a list of datatrove steps run as one executor job:
+
+* A per-task phase starts with ``RankOutputReset`` (an unfinished earlier attempt's files go), then reads (the
+  corpora, or the previous phase's hand-off), then applies stages in recipe order, and ends with the Parquet
+  writer (``OUTPUT/data/``) or, when a multi-phase stage follows, a hand-off to the next phase.
+* A stage that needs the whole corpus (``MultiPhaseStage``) splits the job: its ``collect`` steps end one
+  per-task phase, its global phases run after every task of it finished, its ``apply`` steps open the next one.
+* Every filter gets a drop-ledger writer (``OUTPUT/removed/<label>/``) as its datatrove ``exclusion_writer``.
+
+Phases are chained with datatrove's ``depends`` on every executor (local, Slurm job arrays, Ray), and datatrove's
+completion markers make a re-run skip finished tasks. Curate writes no scheduler of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.filters.base_filter import BaseFilter
+
+from pipeline.readers.corpus_reader import BAD_INPUT_DIR, CorpusReader
+from pipeline.recipe import Recipe, SourceConfig
+from pipeline.registry import MultiPhaseStage, StageContext, get_stage
+from pipeline.writers.intermediate import HandoffReader, HandoffWriter
+from pipeline.writers.parquet_shards import ShardedParquetWriter
+from pipeline.writers.rank_reset import RankOutputReset
+
+DATA_DIR = "data"
+REMOVED_DIR = "removed"
+WORK_DIR = "work"
+LOGS_DIR = "logs"
+
+
+@dataclass
+class PlannedPhase:
+    name: str
+    steps: list[PipelineStep]
+    tasks: int
+    per_task: bool = True  # reads documents (vs a global phase of a multi-phase stage)
+    stage_labels: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunPlan:
+    recipe: Recipe
+    output_dir: str
+    tasks: int
+    phases: list[PlannedPhase]
+    stage_labels: list[str]
+    filter_labels: list[str]
+    declared: dict[str, pa.DataType]
+
+    def logging_dir(self, phase: PlannedPhase) -> str:
+        return f"{self.output_dir.rstrip('/')}/{LOGS_DIR}/{phase.name}"
+
+    def progress_dir(self, phase: PlannedPhase) -> str:
+        return f"{self.output_dir.rstrip('/')}/{LOGS_DIR}/progress/{phase.name}"
+
+
+def _declared_columns(steps: list[PipelineStep]) -> dict[str, pa.DataType]:
+    declared: dict[str, pa.DataType] = {}
+    for step in steps:
+        columns = getattr(step, "output_columns", None)
+        if callable(columns):
+            for name, dtype in columns().items():
+                if name in declared and declared[name] != dtype:
+                    raise ValueError(f"column {name!r} is declared as {declared[name]} and as {dtype}")
+                declared[name] = dtype
+    return declared
+
+
+def fingerprint(recipe: Recipe, tasks: int, limit: int | None) -> str:
+    """What a resumed run must share with the first attempt: sources, stages, output layout, task count."""
+    m = recipe.model
+    payload = {
+        "sources": [s.model_dump(mode="json") for s in m.sources],
+        "stages": [(e.name, e.label, e.params.model_dump(mode="json")) for e in recipe.stages],
+        "output": m.output.model_dump(mode="json", exclude={"path"}),
+        "tasks": tasks,
+        "limit": limit,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def effective_sources(recipe: Recipe, limit: int | None) -> list[SourceConfig]:
+    if limit is None:
+        return list(recipe.model.sources)
+    return [s.model_copy(update={"limit": min(s.limit or limit, limit)}) for s in recipe.model.sources]
+
+
+def build_plan(
+    recipe: Recipe,
+    output_dir: str,
+    tasks: int | None = None,
+    limit: int | None = None,
+    ledger_scrub: Callable[[str], str] | None = None,
+) -> RunPlan:
+    tasks = tasks or recipe.model.executor.tasks
+    out = recipe.model.output
+    output_dir = output_dir.rstrip("/")
+
+    # build every stage once, in order
+    built: list[tuple[str, PipelineStep | MultiPhaseStage]] = []
+    for entry in recipe.stages:
+        ctx = StageContext(
+            name=entry.name,
+            label=entry.label,
+            output_dir=output_dir,
+            work_dir=f"{output_dir}/{WORK_DIR}/{entry.label}",
+            tasks=tasks,
+        )
+        built.append((entry.label, get_stage(entry.name).factory(entry.params, ctx)))
+
+    all_steps: list[PipelineStep] = []
+    for _, item in built:
+        all_steps += [item] if isinstance(item, PipelineStep) else [*item.collect, *item.apply]
+    declared = _declared_columns(all_steps)
+
+    def ledger_for(label: str) -> ShardedParquetWriter:
+        return ShardedParquetWriter(
+            output_dir,
+            f"{REMOVED_DIR}/{label}",
+            declared,
+            shard_max_bytes=int(out.shard_max_bytes) if out.shard_max_bytes else None,
+            shard_max_rows=out.shard_max_rows,
+            compression=out.compression,
+            ledger_label=label,
+            scrub=ledger_scrub,
+        )
+
+    filter_labels: list[str] = []
+
+    def attach(step: PipelineStep, label: str, subdirs: list[str]) -> PipelineStep:
+        step.stats.name = label
+        if isinstance(step, BaseFilter) and out.write_removed:
+            step.exclusion_writer = ledger_for(label)
+            subdirs.append(f"{REMOVED_DIR}/{label}")
+        if isinstance(step, BaseFilter) and label not in filter_labels:
+            filter_labels.append(label)
+        return step
+
+    phases: list[PlannedPhase] = []
+    sources = effective_sources(recipe, limit)
+
+    def new_phase(index: int, handoff_from: str | None) -> tuple[PlannedPhase, list[str]]:
+        name = f"{index:02d}_documents"
+        subdirs: list[str] = []
+        phase = PlannedPhase(name=name, steps=[], tasks=tasks)
+        reset = RankOutputReset(output_dir, subdirs)  # subdirs filled in as the phase is built
+        reset.stats.name = "reset"
+        if handoff_from is None:
+            local = "://" not in output_dir or output_dir.startswith("file://")
+            progress = f"{output_dir.removeprefix('file://')}/{LOGS_DIR}/progress/{name}" if local else None
+            reader = CorpusReader(sources, output_dir, progress_dir=progress)
+            reader.stats.name = "reader"
+            subdirs.append(BAD_INPUT_DIR)
+        else:
+            reader = HandoffReader(output_dir, handoff_from)
+            reader.stats.name = "handoff_reader"
+        phase.steps += [reset, reader]
+        return phase, subdirs
+
+    index = 0
+    phase, subdirs = new_phase(index, None)
+    for label, item in built:
+        if isinstance(item, PipelineStep):
+            phase.steps.append(attach(item, label, subdirs))
+            phase.stage_labels.append(label)
+            continue
+        # a multi-phase stage: finish this phase with collect + hand-off, run the global phases, reopen
+        for step in item.collect:
+            phase.steps.append(attach(step, label, subdirs))
+        handoff = f"{WORK_DIR}/handoff_{index:02d}"
+        writer = HandoffWriter(output_dir, handoff)
+        writer.stats.name = "handoff_writer"
+        subdirs.append(handoff)
+        phase.steps.append(writer)
+        phase.stage_labels.append(label)
+        phases.append(phase)
+        for g in item.global_phases:
+            for step in g.steps:
+                step.stats.name = f"{label}:{g.name}"
+            phases.append(
+                PlannedPhase(
+                    name=f"{index:02d}_{label}_{g.name}", steps=g.steps, tasks=g.tasks or tasks, per_task=False
+                )
+            )
+        index += 1
+        phase, subdirs = new_phase(index, handoff)
+        for step in item.apply:
+            phase.steps.append(attach(step, label, subdirs))
+    writer = ShardedParquetWriter(
+        output_dir,
+        DATA_DIR,
+        declared,
+        shard_max_bytes=int(out.shard_max_bytes) if out.shard_max_bytes else None,
+        shard_max_rows=out.shard_max_rows,
+        compression=out.compression,
+    )
+    writer.stats.name = "writer"
+    subdirs.append(DATA_DIR)
+    phase.steps.append(writer)
+    phases.append(phase)
+
+    return RunPlan(
+        recipe=recipe,
+        output_dir=output_dir,
+        tasks=tasks,
+        phases=phases,
+        stage_labels=[label for label, _ in built],
+        filter_labels=filter_labels,
+        declared=declared,
+    )
+
+
+def default_workers(tasks: int) -> int:
+    return max(1, min(tasks, os.cpu_count() or 1))

@@ -1,0 +1,214 @@
+"""``CorpusReader``: the first step of a run, reading every source of a recipe into datatrove Documents.
+
+Work is split across tasks deterministically: all sources' files are listed in recipe order, each sorted, and
+file ``i`` goes to task ``i % N`` (datatrove's own rule); a streamed Hugging Face source is split with
+``split_dataset_by_node``. A source's ``limit`` is divided so the tasks' shares add up to it exactly.
+
+Damaged input (corrupt line, invalid UTF-8, truncated compressed file, unreadable Parquet, record without text, a
+document over ``max_doc_bytes``, empty file) is logged as one line naming the file and position, counted as
+``bad_input`` (overall and per source), and written to ``OUTPUT/bad_input/part-<rank>.jsonl`` (where, what,
+never the text), and reading goes on. The reader also publishes its progress for the CLI's progress display.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from datatrove.data import DocumentsPipeline
+from datatrove.io import get_datafolder
+from datatrove.pipeline.base import PipelineStep
+from loguru import logger
+
+from pipeline import logs
+from pipeline.readers import dclm, fineweb, generic, hf_stream, redpajama_v1, redpajama_v2
+from pipeline.readers.files import BadInput, Record, iter_jsonl, iter_parquet, list_files, relative_path
+from pipeline.readers.formats import BadRecord, CorpusFormat, RecordContext
+from pipeline.recipe import SourceConfig, split_limit
+
+FORMATS: dict[str, CorpusFormat] = {
+    f.name: f
+    for f in (
+        fineweb.FINEWEB,
+        fineweb.FINEWEB_EDU,
+        dclm.DCLM,
+        redpajama_v1.REDPAJAMA_V1,
+        redpajama_v2.REDPAJAMA_V2,
+        generic.JSONL,
+        generic.PARQUET,
+    )
+}
+
+BAD_INPUT_DIR = "bad_input"
+PROGRESS_EVERY_S = 1.0
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    source: int  # index into the recipe's sources
+    file: str | None  # None: a streamed dataset
+
+
+def plan_units(sources: list[SourceConfig]) -> tuple[list[WorkUnit], dict[int, tuple[Any, str]]]:
+    """Every file of every source, in a deterministic order, and each file source's ``(fs, root)``."""
+    units: list[WorkUnit] = []
+    roots: dict[int, tuple[Any, str]] = {}
+    for i, src in enumerate(sources):
+        if src.hf_dataset:
+            units.append(WorkUnit(i, None))
+            continue
+        fmt = FORMATS[src.format]
+        fs, root, files = list_files(src.path, fmt.patterns, src.glob)
+        if fmt.skip_file:
+            files = [f for f in files if not fmt.skip_file(f)]
+        if not files:
+            logger.warning(f"source {src.name!r}: no input files found at {src.path}")
+        roots[i] = (fs, root)
+        units.extend(WorkUnit(i, f) for f in files)
+    return units, roots
+
+
+class CorpusReader(PipelineStep):
+    type = "📖 - READER"
+    name = "📚 Curate corpora"
+
+    def __init__(self, sources: list[SourceConfig], output_dir: str | None = None, progress_dir: str | None = None):
+        super().__init__()
+        self.sources = sources
+        self.output_dir = output_dir
+        self.progress_dir = progress_dir
+        self._bad: list[dict] = []
+        self._progress = {"documents": 0, "bad_input": 0, "files_done": 0, "files_total": 0, "done": False}
+        self._last_progress = 0.0
+
+    # -- bad input --------------------------------------------------------------------------------------------
+    def _report_bad(self, bad: BadInput, source: SourceConfig) -> None:
+        logger.warning(f"bad input in source {source.name!r}: {bad.message()}")
+        self.stat_update("bad_input", f"bad_input/{source.name}")
+        self._progress["bad_input"] += 1
+        self._bad.append(
+            {
+                "source": source.name,
+                "file": bad.file,
+                "position": bad.position,
+                "problem": bad.problem,
+                "id": bad.doc_id,
+            }
+        )
+
+    def _write_bad_ledger(self, rank: int) -> None:
+        if not self.output_dir:
+            return
+        folder = get_datafolder(self.output_dir)
+        final = f"{BAD_INPUT_DIR}/part-{rank:05d}.jsonl"
+        if not self._bad:
+            if folder.exists(final):
+                folder.rm(final)
+            return
+        tmp = f"{BAD_INPUT_DIR}/.part-{rank:05d}.jsonl.tmp"
+        with folder.open(tmp, "wb") as f:
+            for row in self._bad:
+                f.write(orjson.dumps(row) + b"\n")
+        folder.mv(tmp, final)
+
+    # -- progress ---------------------------------------------------------------------------------------------
+    def _publish_progress(self, rank: int, force: bool = False) -> None:
+        if not self.progress_dir:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_progress < PROGRESS_EVERY_S:
+            return
+        self._last_progress = now
+        os.makedirs(self.progress_dir, exist_ok=True)
+        path = os.path.join(self.progress_dir, f"{rank:05d}.json")
+        with open(path + ".tmp", "wb") as f:
+            f.write(orjson.dumps(self._progress))
+        os.replace(path + ".tmp", path)
+
+    # -- reading ----------------------------------------------------------------------------------------------
+    def _records(self, unit: WorkUnit, roots: dict, rank: int, world_size: int) -> tuple[Iterator, RecordContext]:
+        src = self.sources[unit.source]
+        fmt = FORMATS[src.format]
+        text_key = src.text_key or fmt.default_text_key
+        id_key = src.id_key or fmt.default_id_key
+        if unit.file is None:
+            ctx = RecordContext(src.name, src.split, 0, text_key, id_key, id_from_text=True)
+            return hf_stream.iter_stream(src, rank, world_size), ctx
+        fs, root = roots[unit.source]
+        ctx = RecordContext(src.name, relative_path(unit.file, root), 0, text_key, id_key)
+        if fmt.open_file:
+            ctx.extras = fmt.open_file(fs, unit.file, root, src)
+        if fmt.container == "parquet":
+            return iter_parquet(fs, unit.file), ctx
+        return iter_jsonl(fs, unit.file, src.compression), ctx
+
+    def read_unit(
+        self, unit: WorkUnit, roots: dict, rank: int, world_size: int, budget: dict[int, int | None]
+    ) -> DocumentsPipeline:
+        src = self.sources[unit.source]
+        fmt = FORMATS[src.format]
+        records, ctx = self._records(unit, roots, rank, world_size)
+        where = unit.file or f"hf:{src.hf_dataset}[{src.split}]"
+        max_bytes = int(src.max_doc_bytes)
+        for item in records:
+            if budget[unit.source] is not None and budget[unit.source] <= 0:
+                break
+            if isinstance(item, BadInput):
+                self._report_bad(item, src)
+                continue
+            assert isinstance(item, Record)
+            ctx.index = item.index
+            position = f"line {item.index}" if fmt.container == "jsonl" and unit.file else f"row {item.index}"
+            try:
+                doc = fmt.adapt(item.data, ctx)
+            except BadRecord as e:
+                self._report_bad(BadInput(where, position, str(e)), src)
+                continue
+            if len(doc.text) * 4 > max_bytes and (size := len(doc.text.encode("utf-8", "surrogatepass"))) > max_bytes:
+                self._report_bad(
+                    BadInput(
+                        where, position, f"document of {size:,} bytes exceeds max_doc_bytes={max_bytes:,}", doc.id
+                    ),
+                    src,
+                )
+                continue
+            if budget[unit.source] is not None:
+                budget[unit.source] -= 1
+            self.stat_update("documents", f"documents/{src.name}")
+            self._progress["documents"] += 1
+            self._publish_progress(rank)
+            yield doc
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if data:
+            yield from data
+        logs.quiet_task_console()
+        units, roots = plan_units(self.sources)
+        mine = [u for i, u in enumerate(u for u in units if u.file is not None) if i % world_size == rank]
+        mine += [u for u in units if u.file is None]  # every task reads its split of each stream
+        budget = {i: split_limit(s.limit, rank, world_size) for i, s in enumerate(self.sources)}
+        self._progress["files_total"] = len(mine)
+        self._publish_progress(rank, force=True)
+        for unit in mine:
+            if unit.file is not None:
+                logger.info(f"reading {unit.file}")
+                self.stat_update("input_files")
+            yield from self.read_unit(unit, roots, rank, world_size, budget)
+            self._progress["files_done"] += 1
+            self._publish_progress(rank, force=True)
+        self._write_bad_ledger(rank)
+        self._progress["done"] = True
+        self._publish_progress(rank, force=True)
+
+
+def read_source(source: dict | SourceConfig, rank: int = 0, world_size: int = 1) -> Iterator:
+    """Documents of one recipe source mapping, e.g. ``{"name": "x", "format": "jsonl", "path": "a/*.jsonl"}``.
+
+    For tools that read corpora outside a run (classifier training, benchmarks); bad input is logged and skipped.
+    """
+    cfg = source if isinstance(source, SourceConfig) else SourceConfig.model_validate(source)
+    yield from CorpusReader([cfg]).run(None, rank, world_size)
