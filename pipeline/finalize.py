@@ -73,7 +73,7 @@ def _count_by(folder: Any, paths: list[str], columns: list[str]) -> Counter:
     for path in paths:
         with folder.open(path, "rb") as f:
             table = pq.read_table(f, columns=columns)
-        for row in zip(*(table.column(c).to_pylist() for c in columns)):
+        for row in zip(*(table.column(c).to_pylist() for c in columns), strict=True):
             counts[row if len(row) > 1 else row[0]] += 1
     return counts
 

@@ -59,6 +59,6 @@ class HandoffReader(PipelineStep):
             with folder.open(path, "rb") as f:
                 for batch in pq.ParquetFile(f).iter_batches(batch_size=1000):
                     ids, texts, metas = (batch.column(i).to_pylist() for i in range(3))
-                    for doc_id, text, meta in zip(ids, texts, metas):
+                    for doc_id, text, meta in zip(ids, texts, metas, strict=True):
                         self.stat_update("documents")
                         yield Document(text=text, id=doc_id, metadata=pickle.loads(meta))
