@@ -183,14 +183,25 @@ class CorpusReader(PipelineStep):
             self._publish_progress(rank)
             yield doc
 
+    def _share(self, source: int, files: list[WorkUnit], rank: int, world_size: int) -> int | None:
+        """This task's part of a source's ``limit``, split among the tasks that hold the source's files."""
+        src = self.sources[source]
+        if src.limit is None or src.hf_dataset:
+            return src.limit  # a stream applies its limit once, before splitting
+        owners = sorted({i % world_size for i, u in enumerate(files) if u.source == source})
+        if rank not in owners:
+            return 0
+        return split_limit(src.limit, owners.index(rank), len(owners))
+
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data:
             yield from data
         logs.quiet_task_console()
         units, roots = plan_units(self.sources)
-        mine = [u for i, u in enumerate(u for u in units if u.file is not None) if i % world_size == rank]
+        files = [u for u in units if u.file is not None]
+        mine = [u for i, u in enumerate(files) if i % world_size == rank]
         mine += [u for u in units if u.file is None]  # every task reads its split of each stream
-        budget = {i: split_limit(s.limit, rank, world_size) for i, s in enumerate(self.sources)}
+        budget = {i: self._share(i, files, rank, world_size) for i in range(len(self.sources))}
         self._progress["files_total"] = len(mine)
         self._publish_progress(rank, force=True)
         for unit in mine:

@@ -1,0 +1,54 @@
+"""Shared test helpers: the repository's paths, the real shared data, and running ``curate`` in-process."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "data" / "samples"
+SHARED = REPO.parent / "shared" / "data"
+
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def write_recipe(path: Path, recipe: dict) -> Path:
+    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
+    return path
+
+
+def run_curate(*args: str) -> int:
+    from pipeline.cli import main
+
+    return main([str(a) for a in args])
+
+
+def read_rows(folder: Path, columns: list[str] | None = None) -> list[dict]:
+    rows: list[dict] = []
+    for f in sorted(folder.glob("part-*.parquet")):
+        rows += pq.read_table(f, columns=columns).to_pylist()
+    return rows
+
+
+def output_ids(out: Path) -> tuple[list[str], list[str]]:
+    kept = [r["id"] for r in read_rows(out / "data", ["id"])]
+    removed = []
+    for sub in sorted((out / "removed").glob("*")):
+        removed += [r["id"] for r in read_rows(sub, ["id"])]
+    return kept, removed
+
+
+def load_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+@pytest.fixture
+def shared() -> Path:
+    assert SHARED.exists(), f"the real test data must sit beside the repository, at {SHARED}"
+    return SHARED

@@ -1,0 +1,89 @@
+"""A user's mistake in a recipe gets one error line naming the key, what was expected and the nearest name."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import REPO, run_curate
+
+from pipeline.recipe import RecipeError, load_recipe, parse_recipe
+
+BASE = {
+    "name": "t",
+    "sources": [{"name": "a", "format": "jsonl", "path": "data/samples/jsonl"}],
+    "stages": [{"length_filter": {"min_words": 5}}],
+    "output": {"path": "out/t"},
+}
+
+
+def problems(data: dict) -> list[str]:
+    with pytest.raises(RecipeError) as err:
+        parse_recipe(data, "r.yaml")
+    return err.value.problems
+
+
+def with_(path: tuple, value) -> dict:
+    import copy
+
+    data = copy.deepcopy(BASE)
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return data
+
+
+def test_shipped_recipes_validate():
+    for path in sorted((REPO / "recipes").glob("*.yaml")):
+        recipe = load_recipe(path)
+        assert recipe.model.sources, path
+
+
+def test_unknown_key_names_the_path_and_the_nearest_key():
+    (p,) = problems(with_(("output", "shard_max_byte"), "1MB"))
+    assert p.startswith("output.shard_max_byte: unknown key; did you mean 'shard_max_bytes'?")
+
+
+def test_unknown_stage_suggests_the_nearest_stage():
+    (p,) = problems(with_(("stages",), [{"lenght_filter": {}}]))
+    assert p.startswith("stages[0]: unknown stage 'lenght_filter'; did you mean 'length_filter'?")
+
+
+def test_stage_parameter_typo_and_wrong_type():
+    ps = problems(with_(("stages",), [{"length_filter": {"min_wrds": 5}}, {"length_filter": {"max_chars": "many"}}]))
+    assert ps[0].startswith("stages[0].length_filter.min_wrds: unknown key; did you mean 'min_words'?")
+    assert ps[1].startswith("stages[1].length_filter.max_chars: Input should be a valid integer")
+    assert "'many'" in ps[1]
+
+
+def test_bad_format_lists_the_choices():
+    (p,) = problems(with_(("sources", 0, "format"), "fineweb_edu"))
+    assert p.startswith("sources[0].format: got 'fineweb_edu', expected one of")
+    assert "did you mean 'fineweb-edu'?" in p
+
+
+def test_missing_and_conflicting_keys():
+    data = with_(("sources", 0), {"name": "a", "format": "jsonl"})
+    (p,) = problems(data)
+    assert p.startswith("sources[0]: give exactly one of 'path'")
+    data = dict(BASE)
+    data.pop("name")
+    assert problems(data) == ["name: required key is missing"]
+
+
+def test_every_mistake_reported_at_once():
+    data = with_(("executor",), {"kind": "slurmm", "taks": 3})
+    data["stages"] = [{"nope": None}]
+    ps = problems(data)
+    assert any(p.startswith("executor.kind: got 'slurmm'") and "did you mean 'slurm'" in p for p in ps)
+    assert any(p.startswith("executor.taks: unknown key; did you mean 'tasks'?") for p in ps)
+    assert any(p.startswith("stages[0]: unknown stage 'nope'") for p in ps)
+
+
+def test_invalid_yaml_and_cli_exit_codes(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nsources: [\n")
+    assert run_curate("validate", bad) == 2
+    assert run_curate("run", bad, "--output", tmp_path / "o") == 2
+    err = capsys.readouterr().err
+    assert "not valid YAML" in err and "line" in err
+    assert run_curate("validate", REPO / "recipes" / "quickstart.yaml") == 0
