@@ -36,6 +36,7 @@ from pipeline.document import (
     SOURCE,
     URL,
 )
+from pipeline.readers.files import is_local
 
 ROW_GROUP_BYTES = 32 * 2**20
 ROW_GROUP_ROWS = 10_000
@@ -129,7 +130,11 @@ class ShardedParquetWriter(PipelineStep):
             return
         if self._writer is None:
             tmp = self._tmp_name()
-            self._file = self._folder.open(tmp, "wb")
+            if is_local(self._folder.fs):  # pyarrow's native file: no Python-level write calls
+                self._folder.makedirs(self.subdir, exist_ok=True)
+                self._file = pa.OSFile(self._folder.resolve_paths(tmp), "wb")
+            else:
+                self._file = self._folder.open(tmp, "wb")
             self._writer = pq.ParquetWriter(self._file, self.schema, compression=self.compression)
         table = pa.Table.from_arrays(
             [pa.array(self._pending[f.name], type=f.type) for f in self.schema], schema=self.schema

@@ -1,0 +1,46 @@
+"""Shared pieces of the benchmarks: real web text from ../shared/data, timing, and the result line."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+BENCH_OUT = REPO / "bench" / "out"
+
+
+def real_texts() -> list[str]:
+    """Every real web document of ../shared/data/web (CleanEval, readability, C4, CCNet, RedPajama)."""
+    texts = []
+    for path in sorted((SHARED / "web").rglob("*.jsonl*")):
+        if "neardup-pairs" in path.name:
+            continue
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as f:
+            texts += [json.loads(line)["text"] for line in f if line.strip()]
+    return [t for t in texts if t.strip()]
+
+
+def timed(fn: Callable[[], int], repeat: int = 1) -> tuple[float, int]:
+    """Best wall time over ``repeat`` runs of ``fn`` (which returns how many items it processed)."""
+    best, n = float("inf"), 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        n = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, n
+
+
+def report(title: str, unit: str, anchor_name: str, anchor: tuple[float, int], curate: tuple[float, int]) -> float:
+    a_rate = anchor[1] / anchor[0]
+    c_rate = curate[1] / curate[0]
+    ratio = c_rate / a_rate
+    print(f"{title}")
+    print(f"  {anchor_name:<28} {anchor[1]:>10,} {unit} in {anchor[0]:7.2f}s = {a_rate:12,.0f} {unit}/s")
+    print(f"  {'curate':<28} {curate[1]:>10,} {unit} in {curate[0]:7.2f}s = {c_rate:12,.0f} {unit}/s")
+    print(f"  ratio curate / {anchor_name}: {ratio:.2f}x")
+    return ratio
