@@ -179,3 +179,15 @@ def test_sigkill_midway_then_rerun_gives_the_same_documents(tmp_path):
     assert not list(out.rglob("*.tmp"))
     stats = load_json(out / "stats.json")
     assert stats["documents_read"] == 6 * 2500 == len(kept) + len(removed)
+
+
+def test_inspect_output_and_inputs(quickstart, capsys):
+    assert run_curate("inspect", quickstart, "-n", "1") == 0
+    out = capsys.readouterr().err
+    n = load_json(quickstart / "manifest.json")["data"]["rows"]
+    assert f"{n} rows" in out and "length_filter.words: int64" in out
+    assert run_curate("inspect", SAMPLES / "dclm") == 0
+    assert "JSON lines:" in capsys.readouterr().err
+    assert run_curate("inspect", SAMPLES / "fineweb-edu") == 0
+    assert "Parquet: 2 file(s), 40 rows" in capsys.readouterr().err
+    assert run_curate("inspect", quickstart / "nope") == 2
