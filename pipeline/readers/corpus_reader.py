@@ -25,6 +25,7 @@ from datatrove.pipeline.base import PipelineStep
 from loguru import logger
 
 from pipeline import logs
+from pipeline.document import READ_ORDER, read_order_key
 from pipeline.readers import dclm, fineweb, generic, hf_stream, redpajama_v1, redpajama_v2
 from pipeline.readers.files import BadInput, Record, iter_jsonl, iter_parquet, list_files, relative_path
 from pipeline.readers.formats import BadRecord, CorpusFormat, RecordContext
@@ -176,6 +177,7 @@ class CorpusReader(PipelineStep):
                     src,
                 )
                 continue
+            doc.metadata[READ_ORDER] = read_order_key(unit.source, ctx.relpath, item.index)
             if budget[unit.source] is not None:
                 budget[unit.source] -= 1
             self.stat_update("documents", f"documents/{src.name}")
