@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -150,7 +151,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     if cfg.kind == "slurm":
         executors = build_executors(plan, cfg, args.workers, finalize_step=FinalizeRun(*finalize_args))
-        executors[-1].run()
+        try:
+            executors[-1].run()
+        except (OSError, subprocess.CalledProcessError) as e:
+            return _fail(f"could not submit to Slurm ({e}); sbatch said why above", 1)
         console.print(
             f"submitted Slurm job arrays; logs under {output_dir}/logs/. The last job writes manifest.json and stats.json."
         )

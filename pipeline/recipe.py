@@ -71,7 +71,7 @@ class ExecutorConfig(_Strict):
     partition: str | None = None
     time: str = "24:00:00"
     cpus_per_task: PositiveInt = 1
-    mem_per_cpu_gb: float = 2
+    mem_per_cpu_gb: PositiveInt = 2  # Slurm's --mem-per-cpu takes whole gigabytes
     qos: str | None = None
     job_name: str | None = None
     sbatch_args: dict[str, str | int] = Field(default_factory=dict)

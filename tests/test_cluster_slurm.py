@@ -1,0 +1,112 @@
+"""Real Slurm runs: the quickstart as Slurm job arrays equals a local run; a cancelled job resubmitted finishes the same."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from conftest import REPO, load_json, output_ids, run_curate, write_recipe
+from slurm_cluster import SlurmCluster, missing_binaries, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    missing = missing_binaries()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must install Slurm (slurm-wlm, munge): missing {missing}")
+        pytest.skip(f"Slurm is not installed here (missing {missing}); .ci/run installs it")
+    cluster = SlurmCluster(tmp_path_factory.mktemp("slurm"))
+    env = cluster.start()
+    old = os.environ.get("SLURM_CONF")
+    os.environ.update(env)
+    yield {**os.environ}
+    cluster.stop()
+    if old is None:
+        os.environ.pop("SLURM_CONF", None)
+    else:
+        os.environ["SLURM_CONF"] = old
+
+
+def quickstart_as(tmp_path, name: str, executor: dict, sources=None) -> tuple:
+    recipe = yaml.safe_load((REPO / "recipes/quickstart.yaml").read_text())
+    for s in recipe["sources"]:
+        s["path"] = str(REPO / s["path"])
+    if sources:
+        recipe["sources"] = sources
+    recipe["executor"] = executor
+    recipe["name"] = name
+    out = tmp_path / name
+    recipe["output"]["path"] = str(out)
+    return write_recipe(tmp_path / f"{name}.yaml", recipe), out
+
+
+def shard_tables(out) -> dict:
+    return {p.name: pq.read_table(p).to_pylist() for p in sorted((out / "data").glob("part-*.parquet"))}
+
+
+SLURM = {"kind": "slurm", "partition": "debug", "tasks": 2, "mem_per_cpu_gb": 1, "time": "00:20:00"}
+
+
+def test_quickstart_on_slurm_equals_local(slurm, tmp_path):
+    local_recipe, local_out = quickstart_as(tmp_path, "qs_local", {"kind": "local", "tasks": 2, "workers": 2})
+    assert run_curate("run", local_recipe) == 0
+    recipe, out = quickstart_as(tmp_path, "qs_slurm", SLURM)
+    assert run_curate("run", recipe) == 0  # submits the job arrays and returns
+    wait_for(out / "stats.json", 300, slurm)
+    assert output_ids(out) == output_ids(local_out)
+    assert shard_tables(out) == shard_tables(local_out)
+    stats, local_stats = load_json(out / "stats.json"), load_json(local_out / "stats.json")
+    assert stats["stages"] == local_stats["stages"] and stats["sources"] == local_stats["sources"]
+    assert list((out / "logs" / "slurm" / "00_documents").glob("*.out")), "Slurm logs go under OUTPUT/logs"
+    assert run_curate("status", out) == 0
+
+
+def _jobs_of(name: str, env: dict) -> list[str]:
+    out = subprocess.run(["squeue", "-h", "-o", "%i %j"], env=env, capture_output=True, text=True).stdout
+    return [line.split()[0] for line in out.splitlines() if line.split()[1].startswith(name)]
+
+
+def test_scancel_then_resubmit_finishes_with_the_same_output(slurm, tmp_path):
+    import json
+
+    big = tmp_path / "big"
+    big.mkdir()
+    texts = [r["text"] for r in pq.read_table(REPO / "data/samples/fineweb-edu/000_00000.parquet").to_pylist()]
+    for f in range(4):
+        with open(big / f"p{f}.jsonl", "w") as fh:
+            for i in range(6000):
+                fh.write(json.dumps({"id": f"{f}-{i}", "text": texts[i % len(texts)] + f" {i}"}) + "\n")
+    sources = [{"name": "big", "format": "jsonl", "path": str(big)}]
+    local_recipe, local_out = quickstart_as(tmp_path, "big_local", {"kind": "local", "tasks": 4, "workers": 2}, sources)
+    assert run_curate("run", local_recipe) == 0
+
+    recipe, out = quickstart_as(tmp_path, "big_slurm", {**SLURM, "tasks": 4}, sources)
+    assert run_curate("run", recipe) == 0
+    deadline = time.time() + 180
+    while not list(out.glob("data/*part-*")) and time.time() < deadline:  # some task is writing
+        time.sleep(0.1)
+    jobs = _jobs_of("big_slurm", slurm)
+    assert jobs, "the jobs finished before they could be cancelled"
+    subprocess.run(["scancel", *jobs], env=slurm, check=True)
+    while _jobs_of("big_slurm", slurm):
+        time.sleep(0.5)
+    assert not (out / "stats.json").exists()
+    done = len(list((out / "logs" / "00_documents" / "completions").glob("*")))
+    assert done < 4, "every task had finished before scancel"
+
+    assert run_curate("run", recipe) == 0  # resubmits only the unfinished tasks
+    wait_for(out / "stats.json", 300, slurm)
+    kept, removed = output_ids(out)
+    local_kept, local_removed = output_ids(local_out)
+    assert sorted(kept) == sorted(local_kept) and len(set(kept)) == len(kept)
+    assert sorted(removed) == sorted(local_removed)
+    assert shard_tables(out) == shard_tables(local_out)
+    assert not list(out.rglob("*.tmp"))
+    assert load_json(out / "stats.json")["documents_read"] == 24000
