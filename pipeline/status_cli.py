@@ -81,13 +81,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     for col in ("phase", "tasks", "done", "running", "failed", "not started"):
         table.add_column(col, justify="left" if col == "phase" else "right")
     for p in phases:
-        table.add_row(p.name, str(p.tasks), str(len(p.done)), str(len(p.running)), str(len(p.failed)), str(len(p.pending)))
+        table.add_row(
+            p.name, str(p.tasks), str(len(p.done)), str(len(p.running)), str(len(p.failed)), str(len(p.pending))
+        )
     console.print(table)
     for p in phases:
         for rank, log in p.failed.items():
             console.print(f"failed: {p.name} task {rank}: {log}", markup=False)
     finished = all(len(p.done) == p.tasks for p in phases) and (Path(args.output) / "manifest.json").exists()
-    console.print("finished: manifest.json and stats.json are written" if finished else "not finished: run the same `curate run` again to resume")
+    console.print(
+        "finished: manifest.json and stats.json are written"
+        if finished
+        else "not finished: run the same `curate run` again to resume"
+    )
     return 0
 
 

@@ -74,8 +74,14 @@ class SlurmCluster:
             (d / sub).mkdir(parents=True, exist_ok=True)
         mem_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
         self.conf.write_text(
-            CONF.format(host=socket.gethostname().split(".")[0], d=d, cpus=os.cpu_count() or 1, mem=int(mem_mb * 0.8),
-                        ctld_port=16817, d_port=16818)
+            CONF.format(
+                host=socket.gethostname().split(".")[0],
+                d=d,
+                cpus=os.cpu_count() or 1,
+                mem=int(mem_mb * 0.8),
+                ctld_port=16817,
+                d_port=16818,
+            )
         )
         env = {"SLURM_CONF": str(self.conf)}
         if not _munge_running():

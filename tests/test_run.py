@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -150,8 +151,9 @@ def test_sigkill_midway_then_rerun_gives_the_same_documents(tmp_path):
 
     recipe = _recipe(tmp_path, "killed")
     out = tmp_path / "killed"
+    rng = random.Random(int(os.environ.get("CURATE_KILL_SEED", time.time())))
     kills, partial_tasks = 0, 0
-    for _attempt in range(3):  # each attempt is killed once one more task has finished
+    for _attempt in range(3):  # killed at a random moment shortly after one more task has finished
         proc = subprocess.Popen(
             [sys.executable, "-m", "pipeline.cli", "run", str(recipe)],
             cwd=REPO,
@@ -162,6 +164,7 @@ def test_sigkill_midway_then_rerun_gives_the_same_documents(tmp_path):
         deadline = time.time() + 120
         while time.time() < deadline and proc.poll() is None:
             if len(list(out.rglob("completions/*"))) > done_before:
+                time.sleep(rng.uniform(0, 0.4))
                 os.killpg(proc.pid, signal.SIGKILL)
                 kills += 1
                 break
