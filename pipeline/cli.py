@@ -272,7 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     for module in ("classifiers.cli", "pipeline.report_cli", "pipeline.status_cli"):
         try:
             register = __import__(module, fromlist=["register_cli"]).register_cli
-        except (ImportError, AttributeError):
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
             continue
         register(sub)
     return parser

@@ -40,11 +40,12 @@ class ProgressDisplay:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._start = time.monotonic()
+        self._baseline = read_progress(progress_dir)["documents"]  # a resumed run's finished tasks
 
     def line(self) -> str:
         p = read_progress(self.progress_dir)
         elapsed = max(time.monotonic() - self._start, 1e-6)
-        rate = p["documents"] / elapsed
+        rate = max(p["documents"] - self._baseline, 0) / elapsed
         return (
             f"{p['documents']:,} documents ({rate:,.0f} docs/s) | files {p['files_done']}/{p['files_total']} | "
             f"tasks {p['tasks_done']}/{self.tasks} | bad input {p['bad_input']:,} | {elapsed:,.0f}s"
