@@ -127,8 +127,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     local_output = "://" not in output_dir
     if local_output:
         output_dir = os.path.abspath(output_dir)
-    scrub = _ledger_scrubber(recipe)
-    plan = build_plan(recipe, output_dir, tasks=tasks, limit=args.limit, ledger_scrub=scrub)
+    try:
+        plan = build_plan(recipe, output_dir, tasks=tasks, limit=args.limit, ledger_scrub=_ledger_scrubber(recipe))
+    except ValueError as e:  # a stage refused its parameters when built
+        return _fail(str(e), 2)
     run_info = {
         "recipe": recipe.name,
         "recipe_path": recipe.path,
@@ -203,6 +205,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except RecipeError as err:
         _print_recipe_error(err)
         return 2
+    except ValueError as e:
+        return _fail(str(e), 2)
     m = recipe.model
     console.print(f"[green]ok[/green] {args.recipe}: recipe {m.name!r}")
     for s in m.sources:

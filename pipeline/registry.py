@@ -33,6 +33,7 @@ from datatrove.pipeline.base import PipelineStep
 from pydantic import BaseModel, ConfigDict
 
 STAGE_PACKAGES = (
+    "pipeline.steps",
     "pipeline.filters",
     "pipeline.dedup",
     "pipeline.pii",

@@ -1,0 +1,1 @@
+"""Stages that wrap other libraries' steps so recipes can name them."""
