@@ -133,13 +133,14 @@ def build_plan(
             compression=out.compression,
             ledger_label=label,
             scrub=ledger_scrub,
+            keep_text=out.write_removed_text,
         )
 
     filter_labels: list[str] = []
 
     def attach(step: PipelineStep, label: str, subdirs: list[str]) -> PipelineStep:
         step.stats.name = label
-        if isinstance(step, BaseFilter) and out.write_removed:
+        if isinstance(step, BaseFilter):
             step.exclusion_writer = ledger_for(label)
             subdirs.append(f"{REMOVED_DIR}/{label}")
         if isinstance(step, BaseFilter) and label not in filter_labels:

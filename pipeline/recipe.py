@@ -58,7 +58,7 @@ class OutputConfig(_Strict):
     shard_max_bytes: ByteSize | None = ByteSize(256 * 10**6)
     shard_max_rows: PositiveInt | None = None
     compression: Literal["zstd", "snappy", "gzip", "lz4", "brotli", "none"] = "zstd"
-    write_removed: bool = True  # keep the drop ledger's documents (their ids and reasons are always counted)
+    write_removed_text: bool = True  # false: the drop ledger keeps ids, reasons and metadata, not the text
 
 
 class ExecutorConfig(_Strict):

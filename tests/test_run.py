@@ -194,3 +194,19 @@ def test_inspect_output_and_inputs(quickstart, capsys):
     assert run_curate("inspect", SAMPLES / "fineweb-edu") == 0
     assert "Parquet: 2 file(s), 40 rows" in capsys.readouterr().err
     assert run_curate("inspect", quickstart / "nope") == 2
+
+
+def test_ledger_without_text_still_accounts_for_every_document(tmp_path):
+    recipe = write_recipe(
+        tmp_path / "r.yaml",
+        {
+            "name": "notext",
+            "sources": [{"name": "rp1", "format": "redpajama-v1", "path": str(SAMPLES / "redpajama-v1")}],
+            "stages": [{"length_filter": {"min_words": 400}}],
+            "output": {"path": str(tmp_path / "out"), "write_removed_text": False},
+        },
+    )
+    assert run_curate("run", recipe) == 0
+    ledger = read_rows(tmp_path / "out" / "removed" / "length_filter", ["id", "text", "reason"])
+    assert ledger and all(r["text"] is None and r["reason"] == "too_few_words" for r in ledger)
+    assert load_json(tmp_path / "out" / "stats.json")["reconciled"]

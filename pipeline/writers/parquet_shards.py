@@ -75,6 +75,7 @@ class ShardedParquetWriter(PipelineStep):
         compression: str = "zstd",
         ledger_label: str | None = None,
         scrub: Callable[[str], str] | None = None,
+        keep_text: bool = True,
     ):
         super().__init__()
         self.output_dir = output_dir
@@ -86,6 +87,7 @@ class ShardedParquetWriter(PipelineStep):
         self.compression = None if compression == "none" else compression
         self.ledger_label = ledger_label
         self.scrub = scrub
+        self.keep_text = keep_text
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -103,7 +105,7 @@ class ShardedParquetWriter(PipelineStep):
     # -- rows -------------------------------------------------------------------------------------------------
     def _append(self, doc: Document) -> int:
         md = doc.metadata
-        text = self.scrub(doc.text) if self.scrub else doc.text
+        text = (self.scrub(doc.text) if self.scrub else doc.text) if self.keep_text else None
         original = _json(md.get(ORIGINAL) or {})
         p = self._pending
         p["id"].append(doc.id)
@@ -120,7 +122,11 @@ class ShardedParquetWriter(PipelineStep):
             p["reason"].append(md.get(FILTER_REASON) or self.ledger_label)
             p["duplicate_of"].append(md.get("duplicate_of"))
         p[ATTRIBUTES_COLUMN].append(_json(extras) if extras else None)
-        size = (len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))) + len(original) + 64
+        size = (
+            (0 if text is None else len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass")))
+            + len(original)
+            + 64
+        )
         self._pending_rows += 1
         self._pending_bytes += size
         return size
