@@ -82,7 +82,8 @@ class CorpusReader(PipelineStep):
         self.sources = sources
         self.output_dir = output_dir
         self.progress_dir = progress_dir
-        self._bad: list[dict] = []
+        self._bad_file = None
+        self._rank = 0
         self._progress = {"documents": 0, "bad_input": 0, "files_done": 0, "files_total": 0, "done": False}
         self._last_progress = 0.0
 
@@ -91,30 +92,28 @@ class CorpusReader(PipelineStep):
         logger.warning(f"bad input in source {source.name!r}: {bad.message()}")
         self.stat_update("bad_input", f"bad_input/{source.name}")
         self._progress["bad_input"] += 1
-        self._bad.append(
-            {
-                "source": source.name,
-                "file": bad.file,
-                "position": bad.position,
-                "problem": bad.problem,
-                "id": bad.doc_id,
-            }
-        )
-
-    def _write_bad_ledger(self, rank: int) -> None:
         if not self.output_dir:
             return
-        folder = get_datafolder(self.output_dir)
-        final = f"{BAD_INPUT_DIR}/part-{rank:05d}.jsonl"
-        if not self._bad:
-            if folder.exists(final):
-                folder.rm(final)
-            return
-        tmp = f"{BAD_INPUT_DIR}/.part-{rank:05d}.jsonl.tmp"
-        with folder.open(tmp, "wb") as f:
-            for row in self._bad:
-                f.write(orjson.dumps(row) + b"\n")
-        folder.mv(tmp, final)
+        if self._bad_file is None:  # streamed to a temporary file, renamed when the task's reading is done
+            self._bad_file = get_datafolder(self.output_dir).open(self._bad_name(self._rank, tmp=True), "wb")
+        row = {
+            "source": source.name,
+            "file": bad.file,
+            "position": bad.position,
+            "problem": bad.problem,
+            "id": bad.doc_id,
+        }
+        self._bad_file.write(orjson.dumps(row) + b"\n")
+
+    @staticmethod
+    def _bad_name(rank: int, tmp: bool = False) -> str:
+        return f"{BAD_INPUT_DIR}/.part-{rank:05d}.jsonl.tmp" if tmp else f"{BAD_INPUT_DIR}/part-{rank:05d}.jsonl"
+
+    def _finish_bad_ledger(self, rank: int) -> None:
+        if self._bad_file is not None:
+            self._bad_file.close()
+            self._bad_file = None
+            get_datafolder(self.output_dir).mv(self._bad_name(rank, tmp=True), self._bad_name(rank))
 
     # -- progress ---------------------------------------------------------------------------------------------
     def _publish_progress(self, rank: int, force: bool = False) -> None:
@@ -199,6 +198,7 @@ class CorpusReader(PipelineStep):
         if data:
             yield from data
         logs.quiet_task_console()
+        self._rank = rank
         units, roots = plan_units(self.sources)
         files = [u for u in units if u.file is not None]
         mine = [u for i, u in enumerate(files) if i % world_size == rank]
@@ -213,7 +213,7 @@ class CorpusReader(PipelineStep):
             yield from self.read_unit(unit, roots, rank, world_size, budget)
             self._progress["files_done"] += 1
             self._publish_progress(rank, force=True)
-        self._write_bad_ledger(rank)
+        self._finish_bad_ledger(rank)
         self._progress["done"] = True
         self._publish_progress(rank, force=True)
 
