@@ -25,7 +25,7 @@ from rich.table import Table
 
 from pipeline.recipe import Recipe, RecipeError, human_bytes, load_recipe
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)  # paths stay on one line
 RUN_FILE = "run.json"
 OUTPUT_ENTRIES = ("data", "removed", "bad_input", "work", "logs", "manifest.json", "stats.json", RUN_FILE)
 

@@ -87,7 +87,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     console.print(table)
     for p in phases:
         for rank, log in p.failed.items():
-            console.print(f"failed: {p.name} task {rank}: {log}", markup=False)
+            print(f"failed: {p.name} task {rank}: {log}")  # unwrapped: a path to copy
     finished = all(len(p.done) == p.tasks for p in phases) and (Path(args.output) / "manifest.json").exists()
     console.print(
         "finished: manifest.json and stats.json are written"
