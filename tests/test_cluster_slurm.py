@@ -51,7 +51,15 @@ def shard_tables(out) -> dict:
     return {p.name: pq.read_table(p).to_pylist() for p in sorted((out / "data").glob("part-*.parquet"))}
 
 
-SLURM = {"kind": "slurm", "partition": "debug", "tasks": 2, "mem_per_cpu_gb": 1, "time": "00:20:00"}
+SLURM = {
+    "kind": "slurm",
+    "partition": "debug",
+    "tasks": 2,
+    "mem_per_cpu_gb": 1,
+    "cpus_per_task": 1,
+    "time": "00:20:00",
+    "sbatch_args": {"comment": "curate-test"},
+}
 
 
 def test_quickstart_on_slurm_equals_local(slurm, tmp_path):
@@ -65,6 +73,15 @@ def test_quickstart_on_slurm_equals_local(slurm, tmp_path):
     stats, local_stats = load_json(out / "stats.json"), load_json(local_out / "stats.json")
     assert stats["stages"] == local_stats["stages"] and stats["sources"] == local_stats["sources"]
     assert list((out / "logs" / "slurm" / "00_documents").glob("*.out")), "Slurm logs go under OUTPUT/logs"
+    script = (out / "logs" / "00_documents" / "launch_script.slurm").read_text()
+    for line in (
+        "--partition=debug",
+        "--time=00:20:00",
+        "--mem-per-cpu=1G",
+        "--cpus-per-task=1",
+        "--comment=curate-test",
+    ):
+        assert f"#SBATCH {line}" in script
     assert run_curate("status", out) == 0
 
 
