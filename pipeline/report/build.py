@@ -40,6 +40,7 @@ from pipeline.tokens.tokenizer import (
     fingerprint,
     load_tokenizer,
     resolve_tokenizer,
+    tokenizer_from_str,
 )
 
 REPORT_DIR = "report"
@@ -84,10 +85,8 @@ class TokenSource:
     def tokenizer(self):
         if self._tokenizer is None:
             if self.saved:
-                from tokenizers import Tokenizer  # noqa: PLC0415
-
                 with self.folder.open(self.saved["path"], "rt") as f:
-                    self._tokenizer = Tokenizer.from_str(f.read())
+                    self._tokenizer = tokenizer_from_str(f.read())
             else:
                 self._tokenizer = load_tokenizer(self.override or DEFAULT_TOKENIZER)
         return self._tokenizer
@@ -254,7 +253,9 @@ def reconcile(scan: Scan, funnel: list[dict], stats: dict | None, manifest: dict
         check("documents kept", kept, stats.get("kept"), "stats.json")
         check("documents dropped", dropped, stats.get("dropped"), "stats.json")
         for src, s in stats.get("sources", {}).items():
-            check(f"{src}: documents kept", scan.kept_by_source.get(src, Tally()).documents, s.get("kept"), "stats.json")
+            check(
+                f"{src}: documents kept", scan.kept_by_source.get(src, Tally()).documents, s.get("kept"), "stats.json"
+            )
         by_label = {row["stage"]: row for row in funnel}
         labels = [row["stage"] for row in funnel]
         for stage in stats.get("stages", []):

@@ -229,17 +229,19 @@ def _quality_html(report: dict) -> str:
 
 
 def _examples_html(report: dict) -> str:
-    parts = ["<h2>Examples</h2><p class='muted'>First documents of each group, cut short; e-mail and IP addresses "
-             "replaced.</p>"]
+    parts = [
+        "<h2>Examples</h2><p class='muted'>First documents of each group, cut short; e-mail and IP addresses "
+        "replaced.</p>"
+    ]
     for group, examples in report["examples"].items():
         title = "kept" if group == "kept" else f"dropped by {group}"
         parts.append(f"<h3>{escape(title)}</h3>")
         for e in examples:
-            head = f"{e['source']} · {e['id']} · {e['token_count']} tokens" + (f" · {e['reason']}" if e["reason"] else "")
-            url = f"<div class='muted'>{escape(e['url'])}</div>" if e.get("url") else ""
-            parts.append(
-                f"<details><summary>{escape(head)}</summary>{url}<pre>{escape(e['text'])}</pre></details>"
+            head = f"{e['source']} · {e['id']} · {e['token_count']} tokens" + (
+                f" · {e['reason']}" if e["reason"] else ""
             )
+            url = f"<div class='muted'>{escape(e['url'])}</div>" if e.get("url") else ""
+            parts.append(f"<details><summary>{escape(head)}</summary>{url}<pre>{escape(e['text'])}</pre></details>")
     return "".join(parts)
 
 
@@ -284,7 +286,7 @@ def render_html(report: dict) -> str:
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'; "
-        "img-src data:\">"
+        'img-src data:">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}</body></html>\n"
     )
 
@@ -312,7 +314,12 @@ def render_markdown(report: dict) -> str:
         _md_table(
             ["model size", "compute-optimal tokens", "corpus / optimal", "epochs needed"],
             [
-                [m["label"], human_amount(m["optimal_tokens"]), f"{m['corpus_multiple']:.3g}x", _epochs(m["epochs_for_optimal"])]
+                [
+                    m["label"],
+                    human_amount(m["optimal_tokens"]),
+                    f"{m['corpus_multiple']:.3g}x",
+                    _epochs(m["epochs_for_optimal"]),
+                ]
                 for m in c["models"]
             ],
         )

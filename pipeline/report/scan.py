@@ -249,9 +249,7 @@ def scan_output(
                     for (src,), d, t, b in _group_sums([(s,) for s in sources], counts, nbytes):
                         scan.kept_by_source[src].add(d, t, b)
                 else:
-                    reasons = (
-                        batch.column("reason").to_pylist() if "reason" in names else [group] * batch.num_rows
-                    )
+                    reasons = batch.column("reason").to_pylist() if "reason" in names else [group] * batch.num_rows
                     keys = [(s, r or group) for s, r in zip(sources, reasons, strict=True)]
                     for (src, reason), d, t, b in _group_sums(keys, counts, nbytes):
                         scan.dropped[(group, src, reason)].add(d, t, b)

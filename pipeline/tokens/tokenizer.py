@@ -10,7 +10,9 @@ A tokenizer is named by a *spec*:
   ``Tokenizer.from_pretrained``; this needs network access and fails with a clear message offline.
 
 The *name* recorded in ``report.json`` is ``gpt2``, the absolute path of the ``tokenizer.json``, or the hub id.
-Counts never include special tokens: the tokens a document contributes to training, without BOS/EOS.
+Counts never include special tokens: the tokens a document contributes to training, without BOS/EOS. A special
+token's *string* inside a document (a page quoting ``<|endoftext|>``) is counted as the plain text it is, as
+tiktoken's ``encode_ordinary`` does, so a document can never inject a control token.
 """
 
 from __future__ import annotations
@@ -62,7 +64,21 @@ def resolve_tokenizer(spec: str | None) -> TokenizerSpec:
     )
 
 
+def plain_text_mode(tokenizer: Tokenizer) -> Tokenizer:
+    """Make special-token strings in the text encode as ordinary text (not as the special token)."""
+    tokenizer.encode_special_tokens = True
+    return tokenizer
+
+
 def load_tokenizer(spec: str | TokenizerSpec | None = None) -> Tokenizer:
+    return plain_text_mode(_load(spec))
+
+
+def tokenizer_from_str(serialized: str) -> Tokenizer:
+    return plain_text_mode(Tokenizer.from_str(serialized))
+
+
+def _load(spec: str | TokenizerSpec | None) -> Tokenizer:
     resolved = spec if isinstance(spec, TokenizerSpec) else resolve_tokenizer(spec)
     if resolved.kind == "builtin":
         if resolved.path and Path(resolved.path).is_file():
@@ -86,10 +102,6 @@ def load_tokenizer(spec: str | TokenizerSpec | None = None) -> Tokenizer:
         return Tokenizer.from_pretrained(resolved.name)
     except Exception as e:  # noqa: BLE001 - network errors, missing repos: one clear message
         raise TokenizerError(f"tokenizer {resolved.name!r}: could not load it from the hub ({e})") from e
-
-
-def tokenizer_json(tokenizer: Tokenizer) -> str:
-    return tokenizer.to_str()
 
 
 def fingerprint(tokenizer: Tokenizer) -> str:
