@@ -225,6 +225,7 @@ def dedup_clusters(folder: Any, scan: Scan) -> dict:
         entry["clusters"] = sum(sizes.values())
         entry["duplicates_removed"] = sum((size - 1) * n for size, n in sizes.items())
         entry["largest_cluster"] = max(sizes) if sizes else 0
+        entry["cluster_sizes"] = {str(size): n for size, n in sizes.items()}  # JSON keys are strings
     return out
 
 

@@ -236,12 +236,15 @@ def _examples_html(report: dict) -> str:
     for group, examples in report["examples"].items():
         title = "kept" if group == "kept" else f"dropped by {group}"
         parts.append(f"<h3>{escape(title)}</h3>")
-        for e in examples:
+        for i, e in enumerate(examples):
             head = f"{e['source']} · {e['id']} · {e['token_count']} tokens" + (
                 f" · {e['reason']}" if e["reason"] else ""
             )
             url = f"<div class='muted'>{escape(e['url'])}</div>" if e.get("url") else ""
-            parts.append(f"<details><summary>{escape(head)}</summary>{url}<pre>{escape(e['text'])}</pre></details>")
+            parts.append(
+                f"<details{' open' if i == 0 else ''}><summary>{escape(head)}</summary>{url}"
+                f"<pre>{escape(e['text'])}</pre></details>"
+            )
     return "".join(parts)
 
 
