@@ -82,7 +82,7 @@ def run_report(output: str, options=None, show_progress: bool = True) -> int:
         console.print(f"[red]error:[/red] {e}")
         return 2
     console.print(headline(report), markup=False)
-    if not report["reconciliation"]["ok"]:
+    if report["reconciliation"]["ok"] is False:
         bad = [c["what"] for c in report["reconciliation"]["checks"] if not c["ok"]]
         console.print(f"[yellow]warning:[/yellow] the report disagrees with stats/manifest on: {', '.join(bad)}")
     console.print(f"report: {output.rstrip('/')}/{written[-1]} (and report.json, report.md)", markup=False)

@@ -285,7 +285,8 @@ def reconcile(scan: Scan, funnel: list[dict], stats: dict | None, manifest: dict
         for label in sorted({lbl for lbl, _, _ in scan.dropped} | set(removed)):
             n = sum(t.documents for (lbl, _, _), t in scan.dropped.items() if lbl == label)
             check(f"removed/{label}: documents", n, removed.get(label, {}).get("rows", 0), "manifest.json")
-    return {"ok": all(c["ok"] for c in checks), "checks": checks}
+    # ok is None when there was nothing to check against (stats.json and manifest.json both missing)
+    return {"ok": all(c["ok"] for c in checks) if checks else None, "checks": checks}
 
 
 def build_report(

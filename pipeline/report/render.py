@@ -255,7 +255,11 @@ def _reconciliation_html(report: dict) -> str:
         where = "stats.json" if "stats.json" in c else "manifest.json"
         ok = '<span class="ok">ok</span>' if c["ok"] else '<span class="bad">MISMATCH</span>'
         rows.append([escape(c["what"]), _n(c["report"]), _n(c[where]), where, ok])
-    status = '<span class="ok">all agree</span>' if rec["ok"] else '<span class="bad">mismatches found</span>'
+    status = {
+        True: '<span class="ok">all agree</span>',
+        False: '<span class="bad">mismatches found</span>',
+        None: '<span class="muted">nothing to check against (no stats.json, no manifest.json)</span>',
+    }[rec["ok"]]
     return f"<h2>Reconciliation: {status}</h2>" + _table(["what", "report", "other", "file", ""], rows)
 
 
@@ -380,7 +384,8 @@ def render_markdown(report: dict) -> str:
         out.append("## PII found\n")
         out.append(_md_table(["type", "found"], [[k, v] for k, v in report["pii"]["by_type"].items()]))
     rec = report["reconciliation"]
-    out.append(f"## Reconciliation: {'all agree' if rec['ok'] else 'MISMATCHES'}\n")
+    verdict = {True: "all agree", False: "MISMATCHES", None: "nothing to check against"}[rec["ok"]]
+    out.append(f"## Reconciliation: {verdict}\n")
     bad = [ch for ch in rec["checks"] if not ch["ok"]]
     out.append(
         f"{len(rec['checks'])} checks against stats.json and manifest.json"
