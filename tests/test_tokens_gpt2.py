@@ -15,10 +15,12 @@ import tiktoken_ext.openai_public as openai_public
 from conftest import REPO, SHARED
 from tokenizers import Tokenizer
 
+from pipeline.tokens.fast_gpt2 import ranks_from_tokenizer_json
 from pipeline.tokens.gpt2_build import build_gpt2_tokenizer, openai_files
 from pipeline.tokens.tokenizer import (
     TokenizerError,
     count_tokens,
+    counter_for,
     load_tokenizer,
     resolve_tokenizer,
 )
@@ -138,3 +140,14 @@ def test_specs_resolve_and_fail_clearly(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(TokenizerError, match="HF_HUB_OFFLINE"):
         load_tokenizer("HuggingFaceTB/SmolLM2-135M")
+
+
+def test_tiktoken_counter_built_from_the_shipped_file_is_exact(openai_gpt2, shipped):
+    """The fast path: tiktoken with ranks read from the shipped tokenizer.json, no download."""
+    assert ranks_from_tokenizer_json(shipped.to_str()) == openai_gpt2._mergeable_ranks
+    fast = counter_for(shipped)
+    assert fast.__module__ == "pipeline.tokens.fast_gpt2"
+    texts = real_texts() + ADVERSARIAL
+    assert fast(texts) == count_tokens(shipped, texts)
+    other = Tokenizer.from_str(shipped.to_str().replace('"<|endoftext|>"', '"<|end|>"'))
+    assert counter_for(other).__module__ != "pipeline.tokens.fast_gpt2"  # any other tokenizer: tokenizers

@@ -36,7 +36,7 @@ from pipeline.report import chinchilla
 from pipeline.report.scan import KEPT, Scan, Tally, scan_output, total_rows
 from pipeline.tokens.tokenizer import (
     DEFAULT_TOKENIZER,
-    count_tokens,
+    counter_for,
     fingerprint,
     load_tokenizer,
     resolve_tokenizer,
@@ -81,6 +81,7 @@ class TokenSource:
         else:
             self.name = resolve_tokenizer(override or DEFAULT_TOKENIZER).name
         self._tokenizer = None
+        self._counter = None
 
     def tokenizer(self):
         if self._tokenizer is None:
@@ -92,7 +93,9 @@ class TokenSource:
         return self._tokenizer
 
     def count(self, texts: list[str]) -> list[int]:
-        return count_tokens(self.tokenizer(), texts)
+        if self._counter is None:
+            self._counter = counter_for(self.tokenizer())
+        return self._counter(texts)
 
     def describe(self, scan: Scan) -> dict:
         out = {

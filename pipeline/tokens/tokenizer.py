@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from tokenizers import Tokenizer
@@ -107,6 +108,23 @@ def _load(spec: str | TokenizerSpec | None) -> Tokenizer:
 def fingerprint(tokenizer: Tokenizer) -> str:
     """sha256 of the tokenizer's serialized form: two counts are comparable only if these match."""
     return hashlib.sha256(tokenizer.to_str().encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _gpt2_fingerprint() -> str:
+    return fingerprint(load_tokenizer("gpt2"))
+
+
+def counter_for(tokenizer: Tokenizer) -> Callable[[list[str]], list[int]]:
+    """The fastest exact counter for ``tokenizer``: tiktoken when it is GPT-2's and tiktoken is installed."""
+    serialized = tokenizer.to_str()
+    if hashlib.sha256(serialized.encode()).hexdigest() == _gpt2_fingerprint():
+        from pipeline.tokens.fast_gpt2 import tiktoken_counter  # noqa: PLC0415
+
+        fast = tiktoken_counter(serialized)
+        if fast is not None:
+            return fast
+    return lambda texts: count_tokens(tokenizer, texts)
 
 
 def count_tokens(tokenizer: Tokenizer, texts: Sequence[str]) -> list[int]:
