@@ -69,6 +69,10 @@ class TokenCounter(PipelineStep):
         self._tokenizer = None
         self._counter = None
 
+    def __getstate__(self) -> dict:
+        # executors pickle steps to ship them to tasks: the tokenizer is loaded again there, not shipped
+        return {**self.__dict__, "_tokenizer": None, "_counter": None}
+
     def output_columns(self) -> dict[str, pa.DataType]:
         return {TOKEN_COUNT: pa.int64()}
 
