@@ -183,7 +183,7 @@ def finalize_output(
 
 
 class FinalizeRun(PipelineStep):
-    """The last one-task job of a cluster run (Slurm): writes the manifest and stats once every task is done."""
+    """The last one-task job of a cluster run (Slurm): writes the manifest, stats and report once every task is done."""
 
     type = "🧾 - FINALIZE"
     name = "🧾 Manifest and stats"
@@ -196,3 +196,6 @@ class FinalizeRun(PipelineStep):
         if data:
             yield from data
         finalize_output(*self.args)
+        from pipeline.report import write_report
+
+        write_report(self.args[0], show_progress=False)  # a cluster run's report, as `curate run` writes locally

@@ -67,7 +67,7 @@ def test_quickstart_on_slurm_equals_local(slurm, tmp_path):
     assert run_curate("run", local_recipe) == 0
     recipe, out = quickstart_as(tmp_path, "qs_slurm", SLURM)
     assert run_curate("run", recipe) == 0  # submits the job arrays and returns
-    wait_for(out / "stats.json", 300, slurm)
+    wait_for(out / "report" / "index.html", 300, slurm)  # the last job writes manifest, stats and report
     assert output_ids(out) == output_ids(local_out)
     assert shard_tables(out) == shard_tables(local_out)
     stats, local_stats = load_json(out / "stats.json"), load_json(local_out / "stats.json")

@@ -9,6 +9,7 @@ would show up as a console error or a network request. The screenshot is kept un
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 
@@ -133,6 +134,8 @@ def test_html_is_escaped_and_self_contained(report_output):
 def test_index_html_in_headless_chromium(report_output):
     chromium = find_chromium()
     if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Chromium (scripts/test installs Debian's chromium)")
         pytest.skip("no Chromium on this machine: `apt-get install -y chromium` (Debian) to run this test")
     out, _ = report_output
     page = (out / "report" / "index.html").resolve().as_uri()
