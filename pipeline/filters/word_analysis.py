@@ -1,0 +1,190 @@
+"""Word tokenization shared by the heuristic filters, identical to datatrove's and much cheaper.
+
+datatrove's Gopher, C4 and FineWeb filters call ``datatrove.utils.text.split_into_words``, which runs a blank spaCy
+pipeline (tokenizer + sentencizer) over the whole document inside a ``memory_zone`` every time the text changes.
+Almost all of the time goes to spaCy building lexemes it throws away at the end of the zone.
+
+spaCy's tokenizer cuts the text at whitespace (``str.isspace``, the same test as ``str.split()``) and tokenizes
+each non-whitespace chunk on its own (that is what its own chunk cache relies on); whitespace chunks give
+whitespace tokens, which datatrove's ``strip_strings`` removes. So the word list of a text is the concatenation of
+the spaCy tokens of its ``text.split()`` chunks. This module keeps a bounded process-wide cache from chunk to its
+tokens (and the per-token facts the filters need), so a word seen before costs one dict lookup, and a document's
+analysis is cached by text so the chained filters share it. ``tests/test_filters_tokenization.py`` proves the
+word lists equal datatrove's on every real document and on adversarial strings.
+
+Languages whose datatrove tokenizer is not a plain spaCy pipeline (Japanese, Chinese, Vietnamese, stanza,
+Thai, ...) fall back to datatrove's own ``split_into_words``: still shared between filters, just not faster.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from functools import cached_property, lru_cache
+from typing import NamedTuple
+
+from datatrove.utils.text import PUNCTUATION_SET, split_into_words
+from datatrove.utils.word_tokenizers import SpaCyTokenizer, load_word_tokenizer
+from spacy.attrs import IDX, LENGTH
+from spacy.tokenizer import Tokenizer
+
+CHUNK_CACHE_SIZE = 300_000  # chunks; about 60 MB of strings at worst, cleared when full
+
+
+class ChunkInfo(NamedTuple):
+    """The spaCy tokens of one whitespace-free chunk and the per-word facts Gopher's rules count."""
+
+    tokens: tuple[str, ...]
+    n_non_symbol: int  # tokens with at least one character outside datatrove's PUNCTUATION_SET
+    non_symbol_chars: int  # summed length of those tokens
+    n_alpha: int  # tokens with at least one alphabetic character
+
+
+def _chunk_info(tokens: tuple[str, ...]) -> ChunkInfo:
+    n_non_symbol = non_symbol_chars = n_alpha = 0
+    for word in tokens:
+        if any(ch not in PUNCTUATION_SET for ch in word):
+            n_non_symbol += 1
+            non_symbol_chars += len(word)
+        if any(ch.isalpha() for ch in word):
+            n_alpha += 1
+    return ChunkInfo(tokens, n_non_symbol, non_symbol_chars, n_alpha)
+
+
+class ChunkTokenizer:
+    """spaCy's tokenizer for one language, applied chunk by chunk with a bounded cache."""
+
+    def __init__(self, spacy_tokenizer: SpaCyTokenizer):
+        self._nlp = spacy_tokenizer.tokenizer  # the very spacy.blank(...) object datatrove builds
+        self._cache: dict[str, ChunkInfo] = {}
+
+    def chunk_infos(self, chunks: list[str]) -> list[ChunkInfo]:
+        cache = self._cache
+        missing = [c for c in dict.fromkeys(chunks) if c not in cache]
+        if missing:
+            if len(cache) + len(missing) > CHUNK_CACHE_SIZE:
+                cache.clear()
+                missing = list(dict.fromkeys(chunks))
+            for chunk, tokens in zip(missing, self._tokenize_chunks(missing), strict=True):
+                cache[chunk] = _chunk_info(tokens)
+        return [cache[c] for c in chunks]
+
+    def _tokenize_chunks(self, chunks: list[str]) -> list[tuple[str, ...]]:
+        """spaCy's tokens of each chunk, from one tokenizer call over the chunks joined by newlines.
+
+        The newline between two chunks is a whitespace chunk of its own that spaCy turns into a ``"\\n"`` token,
+        so no affix rule or special case can reach across it: each chunk is tokenized exactly as if alone.
+        """
+        joined = "\n".join(chunks)
+        # the zone frees the lexemes spaCy creates; we keep only plain strings
+        with self._nlp.memory_zone():
+            doc = self._nlp.tokenizer(joined)
+            spans = doc.to_array([IDX, LENGTH]).tolist()
+        out: list[tuple[str, ...]] = []
+        current: list[str] = []
+        for start, length in spans:
+            token = joined[start : start + length]
+            if token == "\n":
+                out.append(tuple(current))
+                current = []
+            else:
+                current.append(token)
+        out.append(tuple(current))
+        if len(out) != len(chunks):  # cannot happen with spaCy's whitespace handling; never guess
+            raise RuntimeError("chunk tokenization lost its alignment")
+        return out
+
+
+_TOKENIZERS: dict[str, ChunkTokenizer | None] = {}
+
+
+def chunk_tokenizer(language: str) -> ChunkTokenizer | None:
+    """The chunk tokenizer for ``language``, or None where datatrove's tokenizer is not a plain spaCy pipeline."""
+    if language not in _TOKENIZERS:
+        tokenizer = load_word_tokenizer(language)
+        chunked = None
+        # only spaCy's rule-based tokenizer works chunk by chunk (not pyvi, pythainlp, jieba, sudachi ones)
+        if type(tokenizer) is SpaCyTokenizer and tokenizer.config is None and tokenizer.language != "ja":
+            try:
+                if type(tokenizer.tokenizer.tokenizer) is Tokenizer:
+                    chunked = ChunkTokenizer(tokenizer)
+            except ImportError:  # a language needing an extra package: datatrove's path raises the same way
+                chunked = None
+        _TOKENIZERS[language] = chunked
+    return _TOKENIZERS[language]
+
+
+class WordAnalysis:
+    """Everything the heuristic filters derive from a document's words, computed once per text."""
+
+    def __init__(self, text: str, language: str):
+        self.text = text
+        self.language = language
+        fast = chunk_tokenizer(language)
+        if fast is not None:
+            self._chunks: list[ChunkInfo] | None = fast.chunk_infos(text.split())
+        else:
+            self._chunks = None
+
+    @property
+    def tokens_without_whitespace(self) -> bool:
+        """True for spaCy's chunk tokens, which never contain whitespace (so ``" ".join`` is one-to-one)."""
+        return self._chunks is not None
+
+    @cached_property
+    def words(self) -> list[str]:
+        if self._chunks is None:
+            return split_into_words(self.text, self.language)
+        return list(itertools.chain.from_iterable(c.tokens for c in self._chunks))
+
+    @cached_property
+    def n_words(self) -> int:
+        if self._chunks is None:
+            return len(self.words)
+        return sum(len(c.tokens) for c in self._chunks)
+
+    @cached_property
+    def _gopher_counts(self) -> tuple[int, int, int]:
+        if self._chunks is None:
+            info = _chunk_info(tuple(self.words))
+            return info.n_non_symbol, info.non_symbol_chars, info.n_alpha
+        n_non_symbol = non_symbol_chars = n_alpha = 0
+        for c in self._chunks:
+            n_non_symbol += c.n_non_symbol
+            non_symbol_chars += c.non_symbol_chars
+            n_alpha += c.n_alpha
+        return n_non_symbol, non_symbol_chars, n_alpha
+
+    @property
+    def n_non_symbol_words(self) -> int:
+        return self._gopher_counts[0]
+
+    @property
+    def non_symbol_chars(self) -> int:
+        return self._gopher_counts[1]
+
+    @property
+    def n_alpha_words(self) -> int:
+        return self._gopher_counts[2]
+
+    def count_present(self, vocabulary: Iterable[str]) -> int:
+        """How many of the given (distinct) words occur in the document."""
+        present = set(self.words)
+        return sum(1 for w in vocabulary if w in present)
+
+
+@lru_cache(maxsize=8)
+def analyze(text: str, language: str) -> WordAnalysis:
+    """The (cached) word analysis of ``text``: filters chained on an unchanged text share one analysis."""
+    return WordAnalysis(text, language)
+
+
+def clear_caches() -> None:
+    """Forget every cached tokenization (benchmarks use it to start cold)."""
+    analyze.cache_clear()
+    for language_tokenizer in _cached_tokenizers():
+        language_tokenizer._cache.clear()
+
+
+def _cached_tokenizers() -> list[ChunkTokenizer]:
+    return [t for t in _TOKENIZERS.values() if t is not None]
