@@ -22,6 +22,7 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.filters.c4_filters import CITATION_REGEX, ELLIPSIS, END_PUNCTUATION, POLICY_SUBSTRINGS
 from datatrove.utils.text import split_into_sentences
 
+from pipeline.filters.word_analysis import count_sentences
 from pipeline.registry import StageContext, StageParams, register_stage
 
 SIGNALS: dict[str, pa.DataType] = {
@@ -133,7 +134,7 @@ class C4QualityFilter(BaseFilter):
     def _count_sentences(self, kept_lines: list[str]) -> int:
         if not self.params.split_paragraph:
             return len(kept_lines)
-        return sum(len(split_into_sentences(line, self.params.language)) for line in kept_lines)
+        return sum(count_sentences(line, self.params.language) for line in kept_lines)
 
     def _update_line_stats(self, total: int, kept: int, counts: dict[str, int], complete: bool) -> None:
         if not complete:

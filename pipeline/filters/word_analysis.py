@@ -19,16 +19,19 @@ Thai, ...) fall back to datatrove's own ``split_into_words``: still shared betwe
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable
 from functools import cached_property, lru_cache
 from typing import NamedTuple
 
-from datatrove.utils.text import PUNCTUATION_SET, split_into_words
+from datatrove.utils.text import PUNCTUATION_SET, split_into_sentences, split_into_words
 from datatrove.utils.word_tokenizers import SpaCyTokenizer, load_word_tokenizer
-from spacy.attrs import IDX, LENGTH
+from spacy.attrs import IDX, IS_PUNCT, LENGTH
 from spacy.tokenizer import Tokenizer
 
 CHUNK_CACHE_SIZE = 300_000  # chunks; about 60 MB of strings at worst, cleared when full
+MAX_CHUNK_CHARS = 100_000  # longer whitespace-free runs are taken as one word (see ChunkTokenizer.chunk_infos)
+_SEGMENTS = re.compile(r"(\S+)|(\s+)")  # \s is str.isspace, the test spaCy splits on
 
 
 class ChunkInfo(NamedTuple):
@@ -38,9 +41,10 @@ class ChunkInfo(NamedTuple):
     n_non_symbol: int  # tokens with at least one character outside datatrove's PUNCTUATION_SET
     non_symbol_chars: int  # summed length of those tokens
     n_alpha: int  # tokens with at least one alphabetic character
+    sentence_kinds: str = ""  # per token, for spaCy's sentencizer: P sentence punctuation, N other word, o else
 
 
-def _chunk_info(tokens: tuple[str, ...]) -> ChunkInfo:
+def _chunk_info(tokens: tuple[str, ...], sentence_kinds: str = "") -> ChunkInfo:
     n_non_symbol = non_symbol_chars = n_alpha = 0
     for word in tokens:
         if any(ch not in PUNCTUATION_SET for ch in word):
@@ -48,7 +52,7 @@ def _chunk_info(tokens: tuple[str, ...]) -> ChunkInfo:
             non_symbol_chars += len(word)
         if any(ch.isalpha() for ch in word):
             n_alpha += 1
-    return ChunkInfo(tokens, n_non_symbol, non_symbol_chars, n_alpha)
+    return ChunkInfo(tokens, n_non_symbol, non_symbol_chars, n_alpha, sentence_kinds)
 
 
 class ChunkTokenizer:
@@ -57,6 +61,12 @@ class ChunkTokenizer:
     def __init__(self, spacy_tokenizer: SpaCyTokenizer):
         self._nlp = spacy_tokenizer.tokenizer  # the very spacy.blank(...) object datatrove builds
         self._cache: dict[str, ChunkInfo] = {}
+        self._is_punct = self._nlp.vocab.lex_attr_getters[IS_PUNCT]
+        self._punct_chars = frozenset(self._nlp.get_pipe("sentencizer").punct_chars)
+
+    def _kinds(self, tokens: tuple[str, ...]) -> str:
+        punct_chars, is_punct = self._punct_chars, self._is_punct
+        return "".join("P" if t in punct_chars else ("o" if is_punct(t) else "N") for t in tokens)
 
     def chunk_infos(self, chunks: list[str]) -> list[ChunkInfo]:
         cache = self._cache
@@ -65,9 +75,43 @@ class ChunkTokenizer:
             if len(cache) + len(missing) > CHUNK_CACHE_SIZE:
                 cache.clear()
                 missing = list(dict.fromkeys(chunks))
-            for chunk, tokens in zip(missing, self._tokenize_chunks(missing), strict=True):
-                cache[chunk] = _chunk_info(tokens)
+            # a whitespace-free run this long is never prose; spaCy's affix loop is quadratic on it, so it is one word
+            short = [c for c in missing if len(c) <= MAX_CHUNK_CHARS]
+            for chunk, tokens in zip(short, self._tokenize_chunks(short) if short else [], strict=True):
+                cache[chunk] = _chunk_info(tokens, self._kinds(tokens))
+            for chunk in missing:
+                if len(chunk) > MAX_CHUNK_CHARS:
+                    cache[chunk] = _chunk_info((chunk,), self._kinds((chunk,)))
         return [cache[c] for c in chunks]
+
+    def count_sentences(self, text: str) -> int:
+        """``len(datatrove.utils.text.split_into_sentences(text))``, from the cached tokens.
+
+        datatrove's count is the number of sentences spaCy's sentencizer finds, or 1 when it finds none (empty
+        text). The sentencizer starts a sentence at the first token after a sentence-punctuation token that is
+        neither punctuation nor sentence punctuation; whitespace tokens count as such tokens. spaCy makes a
+        whitespace token of every whitespace run, less the single space right after a word.
+        """
+        if not text:
+            return 1
+        infos = iter(self.chunk_infos(text.split()))
+        triggers = 0
+        seen_period = False
+        for match in _SEGMENTS.finditer(text):
+            if match.group(1) is not None:
+                kinds = next(infos).sentence_kinds
+            elif match.start() > 0 and match.group(2) == " ":
+                continue  # the space after a word belongs to that word's token
+            else:
+                kinds = "N"
+            for kind in kinds:
+                if kind == "N":
+                    if seen_period:
+                        triggers += 1
+                        seen_period = False
+                elif kind == "P":
+                    seen_period = True
+        return 1 + triggers
 
     def _tokenize_chunks(self, chunks: list[str]) -> list[tuple[str, ...]]:
         """spaCy's tokens of each chunk, from one tokenizer call over the chunks joined by newlines.
@@ -177,6 +221,14 @@ class WordAnalysis:
 def analyze(text: str, language: str) -> WordAnalysis:
     """The (cached) word analysis of ``text``: filters chained on an unchanged text share one analysis."""
     return WordAnalysis(text, language)
+
+
+def count_sentences(text: str, language: str) -> int:
+    """``len(split_into_sentences(text, language))`` as datatrove computes it, from the cached tokenization."""
+    fast = chunk_tokenizer(language)
+    if fast is None:
+        return len(split_into_sentences(text, language))
+    return fast.count_sentences(text)
 
 
 def clear_caches() -> None:
