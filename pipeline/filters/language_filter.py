@@ -85,7 +85,13 @@ class LanguageFilter(DatatroveLanguageFilter):
         return columns
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        return True if super().filter(doc) else (False, "language")
+        try:
+            kept = super().filter(doc)
+        except (TypeError, UnicodeError):  # lone surrogates: fastText's binding refuses the string
+            clean = Document(text=doc.text.encode("utf-8", "replace").decode("utf-8"), id=doc.id, metadata={})
+            kept = super().filter(clean)
+            doc.metadata.update(clean.metadata)
+        return True if kept else (False, "language")
 
 
 @register_stage("language_filter", LanguageFilterParams)

@@ -77,7 +77,11 @@ class ChunkTokenizer:
                 missing = list(dict.fromkeys(chunks))
             # a whitespace-free run this long is never prose; spaCy's affix loop is quadratic on it, so it is one word
             short = [c for c in missing if len(c) <= MAX_CHUNK_CHARS]
-            for chunk, tokens in zip(short, self._tokenize_chunks(short) if short else [], strict=True):
+            try:
+                tokenized = self._tokenize_chunks(short) if short else []
+            except UnicodeEncodeError:  # lone surrogates (broken input): spaCy cannot take them, datatrove crashes
+                tokenized = [self._tokenize_or_whole(c) for c in short]
+            for chunk, tokens in zip(short, tokenized, strict=True):
                 cache[chunk] = _chunk_info(tokens, self._kinds(tokens))
             for chunk in missing:
                 if len(chunk) > MAX_CHUNK_CHARS:
@@ -112,6 +116,12 @@ class ChunkTokenizer:
                 elif kind == "P":
                     seen_period = True
         return 1 + triggers
+
+    def _tokenize_or_whole(self, chunk: str) -> tuple[str, ...]:
+        try:
+            return self._tokenize_chunks([chunk])[0]
+        except UnicodeEncodeError:
+            return (chunk,)
 
     def _tokenize_chunks(self, chunks: list[str]) -> list[tuple[str, ...]]:
         """spaCy's tokens of each chunk, from one tokenizer call over the chunks joined by newlines.
