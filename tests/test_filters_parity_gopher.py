@@ -107,8 +107,8 @@ def results():
         if split_into_words(text) != analyze(text, "eng").words:
             out["words_mismatch"].append(doc_id)
         for key, ref_filter in reference.items():
-            if key[1] > 0 and k % 2:
-                continue  # non-default variants: every other document, to keep the file fast
+            if key[1] > 0 and k % 3:
+                continue  # non-default variants: every third document, to keep the file fast
             ref, mine = out["decisions"][key]
             ref.append((doc_id, outcome(ref_filter.filter(Document(text=text, id=doc_id)))))
             mine.append((doc_id, outcome(ours[key].filter(Document(text=text, id=doc_id)))))

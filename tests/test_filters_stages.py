@@ -202,3 +202,34 @@ def test_fineweb_recipe_stages_validate():
         build(name, **(params or {}))
     c4 = recipe["stages"][3]["c4_quality"]
     assert c4["filter_no_terminal_punct"] is False
+
+
+def test_stages_pickle_and_run_in_a_datatrove_executor(tmp_path):
+    """Executors ship steps to worker processes by pickling; the chain must also run as real datatrove steps."""
+    import pickle
+
+    from datatrove.executor import LocalPipelineExecutor
+
+    chain = [
+        build("language_filter", languages=["en"]),
+        build("gopher_repetition", record_signals=True),
+        build("gopher_quality", record_signals=True),
+        build("c4_quality", filter_no_terminal_punct=False),
+        build("fineweb_quality", record_signals=True),
+        build("url_filter", extra_domains=["blocked.example"]),
+    ]
+    chain = [pickle.loads(pickle.dumps(step)) for step in chain]
+    records = [json.loads(line) for line in (SHARED / "web" / "olmo-c4.jsonl").read_text().splitlines()]
+    docs = [Document(text=r["text"], id=r["id"], metadata={"url": r.get("url")}) for r in records]
+    kept: list[Document] = []
+
+    def collect(data, rank: int = 0, world_size: int = 1):
+        kept.extend(data)
+        return iter(())
+
+    LocalPipelineExecutor(pipeline=[docs, *chain, collect], tasks=1, workers=1, logging_dir=str(tmp_path)).run()
+    assert 0 < len(kept) < len(docs)
+    for doc in kept:
+        assert doc.metadata["language"] == "en"
+        assert set(chain[1].output_columns()) <= set(doc.metadata)
+        assert set(chain[4].output_columns()) <= set(doc.metadata)

@@ -59,10 +59,25 @@ class ChunkTokenizer:
     """spaCy's tokenizer for one language, applied chunk by chunk with a bounded cache."""
 
     def __init__(self, spacy_tokenizer: SpaCyTokenizer):
-        self._nlp = spacy_tokenizer.tokenizer  # the very spacy.blank(...) object datatrove builds
+        reference = spacy_tokenizer.tokenizer  # the spacy.blank(...) pipeline datatrove builds
+        self._language = spacy_tokenizer.language
         self._cache: dict[str, ChunkInfo] = {}
-        self._is_punct = self._nlp.vocab.lex_attr_getters[IS_PUNCT]
-        self._punct_chars = frozenset(self._nlp.get_pipe("sentencizer").punct_chars)
+        self._is_punct = reference.vocab.lex_attr_getters[IS_PUNCT]
+        self._punct_chars = frozenset(reference.get_pipe("sentencizer").punct_chars)
+        self._nlp = self._new_pipeline()
+
+    def _new_pipeline(self):
+        """A private ``spacy.blank`` pipeline like datatrove's, built for tokenizing only.
+
+        Its lexemes are kept across documents (no ``memory_zone``), so a known word is never rebuilt, and they
+        carry no lexical attributes (the tokenizer never reads them), which makes a new word cheap. The pipeline
+        is rebuilt whenever the chunk cache is emptied, which bounds spaCy's vocabulary like the cache.
+        """
+        import spacy
+
+        nlp = spacy.blank(self._language)
+        nlp.vocab.lex_attr_getters = {}
+        return nlp
 
     def _kinds(self, tokens: tuple[str, ...]) -> str:
         punct_chars, is_punct = self._punct_chars, self._is_punct
@@ -74,6 +89,7 @@ class ChunkTokenizer:
         if missing:
             if len(cache) + len(missing) > CHUNK_CACHE_SIZE:
                 cache.clear()
+                self._nlp = self._new_pipeline()
                 missing = list(dict.fromkeys(chunks))
             # a whitespace-free run this long is never prose; spaCy's affix loop is quadratic on it, so it is one word
             short = [c for c in missing if len(c) <= MAX_CHUNK_CHARS]
@@ -130,10 +146,7 @@ class ChunkTokenizer:
         so no affix rule or special case can reach across it: each chunk is tokenized exactly as if alone.
         """
         joined = "\n".join(chunks)
-        # the zone frees the lexemes spaCy creates; we keep only plain strings
-        with self._nlp.memory_zone():
-            doc = self._nlp.tokenizer(joined)
-            spans = doc.to_array([IDX, LENGTH]).tolist()
+        spans = self._nlp.tokenizer(joined).to_array([IDX, LENGTH]).tolist()
         out: list[tuple[str, ...]] = []
         current: list[str] = []
         for start, length in spans:
@@ -246,6 +259,7 @@ def clear_caches() -> None:
     analyze.cache_clear()
     for language_tokenizer in _cached_tokenizers():
         language_tokenizer._cache.clear()
+        language_tokenizer._nlp = language_tokenizer._new_pipeline()
 
 
 def _cached_tokenizers() -> list[ChunkTokenizer]:
