@@ -135,6 +135,26 @@ def test_decisions_and_reasons_equal_datatrove(results, name):
     assert len(reasons) >= 3, reasons
 
 
+ADVERSARIAL_TEXTS = [
+    "Don't stop: it's 5 p.m. in the U.S., e.g. N.Y.C. (see https://example.com/a?b=c&d=e).",
+    "Emoticons :) :-( <3 ^_^ and hashtags #tag @user ... wait…really?!",
+    "tabs\tand\u00a0non-breaking\u2003spaces\n\n  double  spaces \r\n windows",
+    "C++ / C# / 3.14 / -5 / $10.00 / 50% / 1,000,000 / 2023-01-01 / 10:30am / 'quoted' / \"double\"",
+    "日本語の文章です。Привет, мир! مرحبا بالعالم. ελληνικά; עברית.",
+    "IS_ALPHA IS_PUNCT LIKE_NUM",
+    "aaa" * 500 + " b" + "." * 300 + " c--d--e -- f — g",
+    "",
+    "   ",
+    "x\x00y\x1c z\x1fw",
+]
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL_TEXTS)
+def test_word_lists_equal_datatrove_on_adversarial_text(text):
+    assert analyze(text, "eng").words == split_into_words(text)
+    assert analyze(text, "eng").n_words == len(split_into_words(text))
+
+
 ADVERSARIAL_WORDS = [
     ["ab", "c", "a", "bc", "ab", "c", "a", "bc", "d"] * 3,  # "".join collisions between different word tuples
     ["x"] * 40,

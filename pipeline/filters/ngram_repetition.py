@@ -13,7 +13,7 @@ them in a ``Counter`` or a ``set``. Here the same two measures come from integer
   scan then walks only those positions, with datatrove's skip-ahead, comparing the real strings in a ``set``, so
   a hash collision costs time, never a wrong answer.
 
-``tests/test_filters_parity.py`` checks both against datatrove's functions on real documents and edge cases.
+``tests/test_filters_parity_gopher.py`` checks both against datatrove's functions on real documents and edge cases.
 """
 
 from __future__ import annotations

@@ -7,9 +7,11 @@ Almost all of the time goes to spaCy building lexemes it throws away at the end 
 spaCy's tokenizer cuts the text at whitespace (``str.isspace``, the same test as ``str.split()``) and tokenizes
 each non-whitespace chunk on its own (that is what its own chunk cache relies on); whitespace chunks give
 whitespace tokens, which datatrove's ``strip_strings`` removes. So the word list of a text is the concatenation of
-the spaCy tokens of its ``text.split()`` chunks. This module keeps a bounded process-wide cache from chunk to its
+the spaCy tokens of its ``text.split()`` chunks. (spaCy's last pass re-applies special cases to token sequences; a
+sequence spanning two chunks has a space in its text, and the only rules with whitespace are the one-token
+whitespace rules, so that pass cannot act across chunks.) This module keeps a bounded process-wide cache from chunk to its
 tokens (and the per-token facts the filters need), so a word seen before costs one dict lookup, and a document's
-analysis is cached by text so the chained filters share it. ``tests/test_filters_tokenization.py`` proves the
+analysis is cached by text so the chained filters share it. ``tests/test_filters_parity_gopher.py`` proves the
 word lists equal datatrove's on every real document and on adversarial strings.
 
 Languages whose datatrove tokenizer is not a plain spaCy pipeline (Japanese, Chinese, Vietnamese, stanza,
