@@ -1,0 +1,101 @@
+"""``fineweb_quality``: FineWeb's own line-level rules (Penedo et al. 2024), as datatrove's ``FineWebQualityFilter``.
+
+Drops pages where too few lines end in terminal punctuation (``line_punct_ratio``), too many lines are short
+(``short_line_ratio``), too many characters sit in duplicated lines (``char_dup_ratio``) or there are too many
+newlines per word (``list_ratio``): the navigation menus, lists and boilerplate that Gopher's and C4's rules let
+through. Same parameters, defaults and reasons as datatrove's filter.
+
+Faster than datatrove, same decisions: the word count comes from the shared cached tokenization
+(``word_analysis``), which after ``c4_quality`` rewrote the text costs a dict lookup per word instead of a new
+spaCy pass. With ``record_signals`` the four ratios are kept as ``<label>.<reason>`` columns.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from datatrove.data import Document
+from datatrove.pipeline.filters.base_filter import BaseFilter
+from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
+from datatrove.utils.text import TERMINAL_PUNCTUATION
+
+from pipeline.filters.word_analysis import analyze
+from pipeline.registry import StageContext, StageParams, register_stage
+
+SIGNALS = ("line_punct_ratio", "short_line_ratio", "char_dup_ratio", "list_ratio")
+
+
+class FineWebQualityParams(StageParams):
+    line_punct_thr: float = 0.12
+    line_punct_exclude_zero: bool = False
+    stop_chars: tuple[str, ...] | None = None
+    short_line_thr: float = 0.67
+    short_line_length: int = 30
+    char_duplicates_ratio: float = 0.01
+    new_line_ratio: float = 0.3
+    language: str = "eng"
+    record_signals: bool = False
+
+
+class FineWebQualityFilter(BaseFilter):
+    name = "🍷 FineWeb Quality"
+
+    def __init__(self, params: FineWebQualityParams, label: str = "fineweb_quality"):
+        super().__init__()
+        self.params = params
+        self.label = label
+        self.stop_chars = params.stop_chars if params.stop_chars is not None else tuple(TERMINAL_PUNCTUATION)
+
+    def output_columns(self) -> dict[str, pa.DataType]:
+        if not self.params.record_signals:
+            return {}
+        return {f"{self.label}.{name}": pa.float64() for name in SIGNALS}
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        record = self.params.record_signals
+        signals: dict[str, float | None] = {}
+        verdict = self._evaluate(doc.text, signals, stop_early=not record)
+        if record:
+            for name in SIGNALS:
+                doc.metadata[f"{self.label}.{name}"] = signals.get(name)
+        return True if verdict is None else (False, verdict)
+
+    def _evaluate(self, text: str, signals: dict[str, float | None], stop_early: bool) -> str | None:
+        p = self.params
+        lines = [line for line in text.split("\n") if line.strip() != ""]
+        if not lines:
+            return "empty"
+        verdict: str | None = None
+
+        ratio = sum(1 for line in lines if line.endswith(self.stop_chars)) / len(lines)
+        signals["line_punct_ratio"] = ratio
+        if ratio < p.line_punct_thr and not (ratio == 0 and p.line_punct_exclude_zero):
+            verdict = "line_punct_ratio"
+            if stop_early:
+                return verdict
+
+        ratio = sum(1 for line in lines if len(line) <= p.short_line_length) / len(lines)
+        signals["short_line_ratio"] = ratio
+        if ratio > p.short_line_thr and verdict is None:
+            verdict = "short_line_ratio"
+            if stop_early:
+                return verdict
+
+        ratio = find_duplicates(lines)[1] / len(text.replace("\n", ""))
+        signals["char_dup_ratio"] = ratio
+        if ratio > p.char_duplicates_ratio and verdict is None:
+            verdict = "char_dup_ratio"
+            if stop_early:
+                return verdict
+
+        n_words = analyze(text, p.language).n_words
+        ratio = text.count("\n") / n_words if n_words else 0.0
+        signals["list_ratio"] = ratio
+        if ratio > p.new_line_ratio and verdict is None:
+            verdict = "list_ratio"
+        return verdict
+
+
+@register_stage("fineweb_quality", FineWebQualityParams)
+def build_fineweb_quality(params: FineWebQualityParams, ctx: StageContext) -> FineWebQualityFilter:
+    """Drop list-like, boilerplate-heavy pages by FineWeb's line rules (datatrove's FineWebQualityFilter)."""
+    return FineWebQualityFilter(params, label=ctx.label)

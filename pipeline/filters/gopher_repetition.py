@@ -1,0 +1,147 @@
+"""``gopher_repetition``: drop documents made of repeated lines, paragraphs or word n-grams (Gopher, table A1).
+
+Same rules, parameter names, defaults and drop reasons as datatrove's ``GopherRepetitionFilter`` (the filter
+FineWeb ran): duplicate paragraph / line fractions (by count and by characters), the share of characters in the
+most frequent 2-4-gram, and the share of characters in repeated 5-10-grams. Repetitive pages are boilerplate,
+spam or generated text that teach a model to loop.
+
+Faster than datatrove, same decisions: words come from the shared cached tokenization
+(``word_analysis``), and the n-gram measures from integer arrays (``ngram_repetition``) instead of building a
+Python string per n-gram. With ``record_signals`` every fraction is computed and kept as
+``<label>.<reason>`` (``gopher_repetition.dup_line_frac``, ``gopher_repetition.top_2_gram``, ...), so a threshold
+can be re-cut from the output alone; the decision is still the first rule that fails, in datatrove's order.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+from datatrove.data import Document
+from datatrove.pipeline.filters.base_filter import BaseFilter
+from datatrove.pipeline.filters.gopher_repetition_filter import (
+    find_all_duplicate,
+    find_duplicates,
+    find_top_duplicate,
+    get_n_grams,
+)
+
+from pipeline.filters.ngram_repetition import NGramRepetition
+from pipeline.filters.word_analysis import analyze
+from pipeline.registry import StageContext, StageParams, register_stage
+
+_PARAGRAPH_SPLIT = re.compile(r"\n{2,}")
+_LINE_SPLIT = re.compile("\n+")
+
+
+class GopherRepetitionParams(StageParams):
+    dup_line_frac: float | None = 0.3
+    dup_para_frac: float | None = 0.3
+    dup_line_char_frac: float | None = 0.2
+    dup_para_char_frac: float | None = 0.2
+    top_n_grams: tuple[tuple[int, float], ...] = ((2, 0.2), (3, 0.18), (4, 0.16))
+    dup_n_grams: tuple[tuple[int, float], ...] = ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10))
+    language: str = "eng"
+    record_signals: bool = False
+
+
+class GopherRepetitionFilter(BaseFilter):
+    name = "👯 Gopher Repetition"
+
+    def __init__(self, params: GopherRepetitionParams, label: str = "gopher_repetition"):
+        super().__init__()
+        self.params = params
+        self.label = label
+
+    def signal_names(self) -> list[str]:
+        p = self.params
+        names = ["dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac"]
+        names += [f"top_{n}_gram" for n, _ in p.top_n_grams]
+        names += [f"duplicated_{n}_n_grams" for n, _ in p.dup_n_grams]
+        return names
+
+    def output_columns(self) -> dict[str, pa.DataType]:
+        if not self.params.record_signals:
+            return {}
+        return {f"{self.label}.{name}": pa.float64() for name in self.signal_names()}
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        record = self.params.record_signals
+        signals: dict[str, float | None] = {}
+        verdict = self._evaluate(doc.text, signals, stop_early=not record)
+        if record:
+            for name in self.signal_names():
+                doc.metadata[f"{self.label}.{name}"] = signals.get(name)
+        return True if verdict is None else (False, verdict)
+
+    def _evaluate(self, text: str, signals: dict[str, float | None], stop_early: bool) -> str | None:
+        """The first rule ``text`` breaks (datatrove's order and reason names), or None; fills ``signals``."""
+        p = self.params
+        if not text:
+            return "empty"
+        verdict: str | None = None
+
+        def check(name: str, value: float, threshold: float | None) -> bool:
+            nonlocal verdict
+            signals[name] = value
+            if verdict is None and threshold and value > threshold:
+                verdict = name
+            return verdict is not None and stop_early
+
+        n_chars = len(text)
+        paragraphs = _PARAGRAPH_SPLIT.split(text.strip())
+        dup_paragraphs, dup_paragraph_chars = find_duplicates(paragraphs)
+        if check("dup_para_frac", dup_paragraphs / len(paragraphs), p.dup_para_frac):
+            return verdict
+        if check("dup_para_char_frac", dup_paragraph_chars / n_chars, p.dup_para_char_frac):
+            return verdict
+        lines = _LINE_SPLIT.split(text)
+        dup_lines, dup_line_chars = find_duplicates(lines)
+        if check("dup_line_frac", dup_lines / len(lines), p.dup_line_frac):
+            return verdict
+        if check("dup_line_char_frac", dup_line_chars / n_chars, p.dup_line_char_frac):
+            return verdict
+
+        analysis = analyze(text, p.language)
+        words = analysis.words
+        if analysis.tokens_without_whitespace:
+            ngrams = NGramRepetition(words)
+            top_chars, dup_chars = ngrams.top_ngram_chars, ngrams.duplicated_ngram_chars
+        else:  # a non-spaCy tokenizer may put spaces inside words: use datatrove's own loops
+            top_chars, dup_chars = _reference_top_chars(words), _reference_dup_chars(words)
+        for n, frac in p.top_n_grams:
+            chars = top_chars(n)
+            if chars is None:
+                signals[f"top_{n}_gram"] = None
+                continue
+            signals[f"top_{n}_gram"] = chars / n_chars
+            if verdict is None and chars / n_chars > frac:
+                verdict = f"top_{n}_gram"
+                if stop_early:
+                    return verdict
+        for n, frac in p.dup_n_grams:
+            value = dup_chars(n) / n_chars
+            signals[f"duplicated_{n}_n_grams"] = value
+            if verdict is None and value > frac:
+                verdict = f"duplicated_{n}_n_grams"
+                if stop_early:
+                    return verdict
+        return verdict
+
+
+def _reference_top_chars(words: list[str]):
+    def top_chars(n: int) -> int | None:
+        n_grams = get_n_grams(words, n)
+        return find_top_duplicate(n_grams) if n_grams else None
+
+    return top_chars
+
+
+def _reference_dup_chars(words: list[str]):
+    return lambda n: find_all_duplicate(words, n)
+
+
+@register_stage("gopher_repetition", GopherRepetitionParams)
+def build_gopher_repetition(params: GopherRepetitionParams, ctx: StageContext) -> GopherRepetitionFilter:
+    """Drop documents with too many repeated lines, paragraphs or word n-grams (datatrove's Gopher rules)."""
+    return GopherRepetitionFilter(params, label=ctx.label)

@@ -1,0 +1,268 @@
+"""Word tokenization shared by the heuristic filters, identical to datatrove's and much cheaper.
+
+datatrove's Gopher, C4 and FineWeb filters call ``datatrove.utils.text.split_into_words``, which runs a blank spaCy
+pipeline (tokenizer + sentencizer) over the whole document inside a ``memory_zone`` every time the text changes.
+Almost all of the time goes to spaCy building lexemes it throws away at the end of the zone.
+
+spaCy's tokenizer cuts the text at whitespace (``str.isspace``, the same test as ``str.split()``) and tokenizes
+each non-whitespace chunk on its own (that is what its own chunk cache relies on); whitespace chunks give
+whitespace tokens, which datatrove's ``strip_strings`` removes. So the word list of a text is the concatenation of
+the spaCy tokens of its ``text.split()`` chunks. (spaCy's last pass re-applies special cases to token sequences; a
+sequence spanning two chunks has a space in its text, and the only rules with whitespace are the one-token
+whitespace rules, so that pass cannot act across chunks.) This module keeps a bounded process-wide cache from chunk to its
+tokens (and the per-token facts the filters need), so a word seen before costs one dict lookup, and a document's
+analysis is cached by text so the chained filters share it. ``tests/test_filters_parity_gopher.py`` proves the
+word lists equal datatrove's on every real document and on adversarial strings.
+
+Languages whose datatrove tokenizer is not a plain spaCy pipeline (Japanese, Chinese, Vietnamese, stanza,
+Thai, ...) fall back to datatrove's own ``split_into_words``: still shared between filters, just not faster.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from functools import cached_property, lru_cache
+from typing import NamedTuple
+
+from datatrove.utils.text import PUNCTUATION_SET, split_into_sentences, split_into_words
+from datatrove.utils.word_tokenizers import SpaCyTokenizer, load_word_tokenizer
+from spacy.attrs import IDX, IS_PUNCT, LENGTH
+from spacy.tokenizer import Tokenizer
+
+CHUNK_CACHE_SIZE = 300_000  # chunks; about 60 MB of strings at worst, cleared when full
+MAX_CHUNK_CHARS = 100_000  # longer whitespace-free runs are taken as one word (see ChunkTokenizer.chunk_infos)
+_SEGMENTS = re.compile(r"(\S+)|(\s+)")  # \s is str.isspace, the test spaCy splits on
+
+
+class ChunkInfo(NamedTuple):
+    """The spaCy tokens of one whitespace-free chunk and the per-word facts Gopher's rules count."""
+
+    tokens: tuple[str, ...]
+    n_non_symbol: int  # tokens with at least one character outside datatrove's PUNCTUATION_SET
+    non_symbol_chars: int  # summed length of those tokens
+    n_alpha: int  # tokens with at least one alphabetic character
+    sentence_kinds: str = ""  # per token, for spaCy's sentencizer: P sentence punctuation, N other word, o else
+
+
+def _chunk_info(tokens: tuple[str, ...], sentence_kinds: str = "") -> ChunkInfo:
+    n_non_symbol = non_symbol_chars = n_alpha = 0
+    for word in tokens:
+        if any(ch not in PUNCTUATION_SET for ch in word):
+            n_non_symbol += 1
+            non_symbol_chars += len(word)
+        if any(ch.isalpha() for ch in word):
+            n_alpha += 1
+    return ChunkInfo(tokens, n_non_symbol, non_symbol_chars, n_alpha, sentence_kinds)
+
+
+class ChunkTokenizer:
+    """spaCy's tokenizer for one language, applied chunk by chunk with a bounded cache."""
+
+    def __init__(self, spacy_tokenizer: SpaCyTokenizer):
+        reference = spacy_tokenizer.tokenizer  # the spacy.blank(...) pipeline datatrove builds
+        self._language = spacy_tokenizer.language
+        self._cache: dict[str, ChunkInfo] = {}
+        self._is_punct = reference.vocab.lex_attr_getters[IS_PUNCT]
+        self._punct_chars = frozenset(reference.get_pipe("sentencizer").punct_chars)
+        self._nlp = self._new_pipeline()
+
+    def _new_pipeline(self):
+        """A private ``spacy.blank`` pipeline like datatrove's, built for tokenizing only.
+
+        Its lexemes are kept across documents (no ``memory_zone``), so a known word is never rebuilt, and they
+        carry no lexical attributes (the tokenizer never reads them), which makes a new word cheap. The pipeline
+        is rebuilt whenever the chunk cache is emptied, which bounds spaCy's vocabulary like the cache.
+        """
+        import spacy
+
+        nlp = spacy.blank(self._language)
+        nlp.vocab.lex_attr_getters = {}
+        return nlp
+
+    def _kinds(self, tokens: tuple[str, ...]) -> str:
+        punct_chars, is_punct = self._punct_chars, self._is_punct
+        return "".join("P" if t in punct_chars else ("o" if is_punct(t) else "N") for t in tokens)
+
+    def chunk_infos(self, chunks: list[str]) -> list[ChunkInfo]:
+        cache = self._cache
+        missing = [c for c in dict.fromkeys(chunks) if c not in cache]
+        if missing:
+            if len(cache) + len(missing) > CHUNK_CACHE_SIZE:
+                cache.clear()
+                self._nlp = self._new_pipeline()
+                missing = list(dict.fromkeys(chunks))
+            # a whitespace-free run this long is never prose; spaCy's affix loop is quadratic on it, so it is one word
+            short = [c for c in missing if len(c) <= MAX_CHUNK_CHARS]
+            try:
+                tokenized = self._tokenize_chunks(short) if short else []
+            except UnicodeEncodeError:  # lone surrogates (broken input): spaCy cannot take them, datatrove crashes
+                tokenized = [self._tokenize_or_whole(c) for c in short]
+            for chunk, tokens in zip(short, tokenized, strict=True):
+                cache[chunk] = _chunk_info(tokens, self._kinds(tokens))
+            for chunk in missing:
+                if len(chunk) > MAX_CHUNK_CHARS:
+                    cache[chunk] = _chunk_info((chunk,), self._kinds((chunk,)))
+        return [cache[c] for c in chunks]
+
+    def count_sentences(self, text: str) -> int:
+        """``len(datatrove.utils.text.split_into_sentences(text))``, from the cached tokens.
+
+        datatrove's count is the number of sentences spaCy's sentencizer finds, or 1 when it finds none (empty
+        text). The sentencizer starts a sentence at the first token after a sentence-punctuation token that is
+        neither punctuation nor sentence punctuation; whitespace tokens count as such tokens. spaCy makes a
+        whitespace token of every whitespace run, less the single space right after a word.
+        """
+        if not text:
+            return 1
+        infos = iter(self.chunk_infos(text.split()))
+        triggers = 0
+        seen_period = False
+        for match in _SEGMENTS.finditer(text):
+            if match.group(1) is not None:
+                kinds = next(infos).sentence_kinds
+            elif match.start() > 0 and match.group(2) == " ":
+                continue  # the space after a word belongs to that word's token
+            else:
+                kinds = "N"
+            for kind in kinds:
+                if kind == "N":
+                    if seen_period:
+                        triggers += 1
+                        seen_period = False
+                elif kind == "P":
+                    seen_period = True
+        return 1 + triggers
+
+    def _tokenize_or_whole(self, chunk: str) -> tuple[str, ...]:
+        try:
+            return self._tokenize_chunks([chunk])[0]
+        except UnicodeEncodeError:
+            return (chunk,)
+
+    def _tokenize_chunks(self, chunks: list[str]) -> list[tuple[str, ...]]:
+        """spaCy's tokens of each chunk, from one tokenizer call over the chunks joined by newlines.
+
+        The newline between two chunks is a whitespace chunk of its own that spaCy turns into a ``"\\n"`` token,
+        so no affix rule or special case can reach across it: each chunk is tokenized exactly as if alone.
+        """
+        joined = "\n".join(chunks)
+        spans = self._nlp.tokenizer(joined).to_array([IDX, LENGTH]).tolist()
+        out: list[tuple[str, ...]] = []
+        current: list[str] = []
+        for start, length in spans:
+            token = joined[start : start + length]
+            if token == "\n":
+                out.append(tuple(current))
+                current = []
+            else:
+                current.append(token)
+        out.append(tuple(current))
+        if len(out) != len(chunks):  # cannot happen with spaCy's whitespace handling; never guess
+            raise RuntimeError("chunk tokenization lost its alignment")
+        return out
+
+
+_TOKENIZERS: dict[str, ChunkTokenizer | None] = {}
+
+
+def chunk_tokenizer(language: str) -> ChunkTokenizer | None:
+    """The chunk tokenizer for ``language``, or None where datatrove's tokenizer is not a plain spaCy pipeline."""
+    if language not in _TOKENIZERS:
+        tokenizer = load_word_tokenizer(language)
+        chunked = None
+        # only spaCy's rule-based tokenizer works chunk by chunk (not pyvi, pythainlp, jieba, sudachi ones)
+        if type(tokenizer) is SpaCyTokenizer and tokenizer.config is None and tokenizer.language != "ja":
+            try:
+                if type(tokenizer.tokenizer.tokenizer) is Tokenizer:
+                    chunked = ChunkTokenizer(tokenizer)
+            except ImportError:  # a language needing an extra package: datatrove's path raises the same way
+                chunked = None
+        _TOKENIZERS[language] = chunked
+    return _TOKENIZERS[language]
+
+
+class WordAnalysis:
+    """Everything the heuristic filters derive from a document's words, computed once per text."""
+
+    def __init__(self, text: str, language: str):
+        self.text = text
+        self.language = language
+        fast = chunk_tokenizer(language)
+        if fast is not None:
+            self._chunks: list[ChunkInfo] | None = fast.chunk_infos(text.split())
+        else:
+            self._chunks = None
+
+    @property
+    def tokens_without_whitespace(self) -> bool:
+        """True for spaCy's chunk tokens, which never contain whitespace (so ``" ".join`` is one-to-one)."""
+        return self._chunks is not None
+
+    @cached_property
+    def words(self) -> list[str]:
+        if self._chunks is None:
+            return split_into_words(self.text, self.language)
+        return list(itertools.chain.from_iterable(c.tokens for c in self._chunks))
+
+    @cached_property
+    def n_words(self) -> int:
+        if self._chunks is None:
+            return len(self.words)
+        return sum(len(c.tokens) for c in self._chunks)
+
+    @cached_property
+    def _gopher_counts(self) -> tuple[int, int, int]:
+        if self._chunks is None:
+            info = _chunk_info(tuple(self.words))
+            return info.n_non_symbol, info.non_symbol_chars, info.n_alpha
+        n_non_symbol = non_symbol_chars = n_alpha = 0
+        for c in self._chunks:
+            n_non_symbol += c.n_non_symbol
+            non_symbol_chars += c.non_symbol_chars
+            n_alpha += c.n_alpha
+        return n_non_symbol, non_symbol_chars, n_alpha
+
+    @property
+    def n_non_symbol_words(self) -> int:
+        return self._gopher_counts[0]
+
+    @property
+    def non_symbol_chars(self) -> int:
+        return self._gopher_counts[1]
+
+    @property
+    def n_alpha_words(self) -> int:
+        return self._gopher_counts[2]
+
+    def count_present(self, vocabulary: Iterable[str]) -> int:
+        """How many of the given (distinct) words occur in the document."""
+        present = set(self.words)
+        return sum(1 for w in vocabulary if w in present)
+
+
+@lru_cache(maxsize=8)
+def analyze(text: str, language: str) -> WordAnalysis:
+    """The (cached) word analysis of ``text``: filters chained on an unchanged text share one analysis."""
+    return WordAnalysis(text, language)
+
+
+def count_sentences(text: str, language: str) -> int:
+    """``len(split_into_sentences(text, language))`` as datatrove computes it, from the cached tokenization."""
+    fast = chunk_tokenizer(language)
+    if fast is None:
+        return len(split_into_sentences(text, language))
+    return fast.count_sentences(text)
+
+
+def clear_caches() -> None:
+    """Forget every cached tokenization (benchmarks use it to start cold)."""
+    analyze.cache_clear()
+    for language_tokenizer in _cached_tokenizers():
+        language_tokenizer._cache.clear()
+        language_tokenizer._nlp = language_tokenizer._new_pipeline()
+
+
+def _cached_tokenizers() -> list[ChunkTokenizer]:
+    return [t for t in _TOKENIZERS.values() if t is not None]
