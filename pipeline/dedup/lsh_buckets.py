@@ -89,7 +89,7 @@ def bucket_edges(
     """Accepted pairs ``(left, right)`` of the buckets given, and counts (candidate pairs, checked, accepted)."""
     empty = np.empty(0, dtype=np.uint64)
     if len(bucket) == 0:
-        return empty, empty, {"buckets_shared": 0, "candidate_pairs": 0, "accepted_pairs": 0}
+        return empty, empty, {"buckets_shared": 0, "candidate_pairs": 0, "checked_pairs": 0, "accepted_pairs": 0}
     idx = np.lexsort((node, order, bucket))
     bucket, node = bucket[idx], node[idx].astype(np.uint64)
     starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
@@ -99,7 +99,7 @@ def bucket_edges(
     member = (np.arange(len(bucket)) != starts[run]) & (head != node)
     left, right, pair_run = head[member], node[member], run[member]
     if len(left) == 0:
-        return empty, empty, {"buckets_shared": 0, "candidate_pairs": 0, "accepted_pairs": 0}
+        return empty, empty, {"buckets_shared": 0, "candidate_pairs": 0, "checked_pairs": 0, "accepted_pairs": 0}
 
     lo, hi = np.minimum(left, right), np.maximum(left, right)
     pairs, inverse = np.unique(np.stack([lo, hi], axis=1), axis=0, return_inverse=True)
@@ -138,12 +138,12 @@ def bucket_edges(
         out_left.append(e[:, 0])
         out_right.append(e[:, 1])
     el, er = np.concatenate(out_left), np.concatenate(out_right)
+    # a pair sharing several bands was accepted once per band: report it once, as (smaller, larger)
+    accepted_pairs = np.unique(np.stack([np.minimum(el, er), np.maximum(el, er)], axis=1), axis=0)
     counts = {
         "buckets_shared": int((sizes > 1).sum()),
         "candidate_pairs": int(len(pairs)),
         "checked_pairs": int(checked),
-        "accepted_pairs": int(len(np.unique(np.stack([np.minimum(el, er), np.maximum(el, er)], axis=1), axis=0)))
-        if len(el)
-        else 0,
+        "accepted_pairs": int(len(accepted_pairs)),
     }
-    return el, er, counts
+    return accepted_pairs[:, 0], accepted_pairs[:, 1], counts
