@@ -155,7 +155,8 @@ class MinHashCollect(PipelineStep):
             with self.track_time():
                 row = doc_row(doc, index)
                 docs.append(row)
-                hashes = shingle_hashes(shingle_bytes(words(doc.text or "", self.norm), self.params.ngram))
+                shingles = shingle_bytes(words(doc.text or "", self.norm), self.params.ngram)
+                hashes = shingle_hashes(shingles, unique=self.params.verify_jaccard)
                 sigs.append(self.hasher.signature(hashes))
                 if len(hashes):
                     indexed.append(index)

@@ -19,7 +19,7 @@ import numpy as np
 from datasketch import MinHash
 
 _MAX32 = np.uint32(0xFFFFFFFF)
-_CHUNK = 8192  # shingles per matrix block: 8192 x 256 x 4 bytes = 8 MB
+_CHUNK = 512  # shingles per matrix block: 512 x 256 x 4 bytes = 512 KB, fits in L2
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
@@ -49,10 +49,15 @@ class MinHasher:
         out = np.full(self.num_perm, _MAX32, dtype=np.uint32)
         if len(shingle_hashes64) == 0:
             return out
-        hv = _fmix32((shingle_hashes64 & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        hv = _fmix32((shingle_hashes64 & np.uint64(0xFFFFFFFF)).astype(np.uint32))[:, None]
+        # a block that stays in cache: multiply, add and reduce in place, no temporary per step
+        buf = np.empty((min(len(hv), _CHUNK), self.num_perm), dtype=np.uint32)
         for start in range(0, len(hv), _CHUNK):
-            block = hv[start : start + _CHUNK, None] * self.a + self.b
-            np.minimum(out, block.min(axis=0), out=out)
+            part = hv[start : start + _CHUNK]
+            block = buf[: len(part)]
+            np.multiply(part, self.a, out=block)
+            np.add(block, self.b, out=block)
+            np.minimum(out, np.minimum.reduce(block, axis=0), out=out)
         return out
 
 

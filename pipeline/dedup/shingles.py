@@ -54,12 +54,14 @@ def shingle_bytes(tokens: list[str], ngram: int) -> set[bytes]:
     return {" ".join(tokens[i : i + ngram]).encode("utf-8", "surrogatepass") for i in range(len(tokens) - ngram + 1)}
 
 
-def shingle_hashes(shingles: set[bytes] | list[bytes]) -> np.ndarray:
-    """64-bit SHA-1 prefix of every shingle, sorted and unique (uint64). Its low 32 bits are ``sha1_hash32``."""
+def shingle_hashes(shingles: set[bytes] | list[bytes], unique: bool = True) -> np.ndarray:
+    """64-bit SHA-1 prefix of every shingle (uint64), sorted and unique unless ``unique=False`` (signatures do not
+    need it, exact Jaccard does). Its low 32 bits are datasketch's ``sha1_hash32``."""
     if not shingles:
         return np.empty(0, dtype=np.uint64)
-    digests = b"".join([hashlib.sha1(s).digest()[:8] for s in shingles])
-    return np.unique(np.frombuffer(digests, dtype="<u8").astype(np.uint64))
+    sha1 = hashlib.sha1
+    hashes = np.frombuffer(b"".join([sha1(s).digest()[:8] for s in shingles]), dtype="<u8").astype(np.uint64)
+    return np.unique(hashes) if unique else hashes
 
 
 def text_shingle_hashes(text: str, ngram: int, norm: Normalisation) -> np.ndarray:
