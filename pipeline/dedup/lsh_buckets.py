@@ -52,17 +52,18 @@ class RowSource:
 class SignatureCheck:
     """Accept a pair when its MinHash-estimated Jaccard reaches ``threshold``."""
 
-    def __init__(self, signatures: RowSource, threshold: float, batch: int = 65536):
+    def __init__(self, signatures: RowSource, threshold: float, batch: int = 4096):
         self.signatures = signatures
         self.threshold = threshold
-        self.batch = batch
+        self.batch = batch  # pairs per step: 2 x 4096 x num_perm x 4 bytes (8 MB at 256 permutations)
 
     def __call__(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         out = np.zeros(len(left), dtype=bool)
         for start in range(0, len(left), self.batch):
             a = self.signatures.rows(left[start : start + self.batch])
             b = self.signatures.rows(right[start : start + self.batch])
-            out[start : start + self.batch] = (a == b).mean(axis=1) >= self.threshold
+            equal = np.count_nonzero(a == b, axis=1)
+            out[start : start + self.batch] = equal >= self.threshold * a.shape[1]
         return out
 
 
@@ -102,17 +103,18 @@ def bucket_edges(
         return empty, empty, {"buckets_shared": 0, "candidate_pairs": 0, "checked_pairs": 0, "accepted_pairs": 0}
 
     lo, hi = np.minimum(left, right), np.maximum(left, right)
-    pairs, inverse = np.unique(np.stack([lo, hi], axis=1), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    verdict = check(pairs[:, 0], pairs[:, 1])
+    pair_lo, pair_hi, inverse = unique_pairs(lo, hi)
+    verdict = check(pair_lo, pair_hi)
     ok = verdict[inverse]
-    memo = {(int(a), int(b)): bool(v) for (a, b), v in zip(pairs, verdict, strict=True)} if not ok.all() else {}
-    checked = len(pairs)
+    checked = len(pair_lo)
 
     failing = np.zeros(len(starts), dtype=bool)
     failing[pair_run[~ok]] = True
     keep = ~failing[pair_run]
     out_left, out_right = [left[keep]], [right[keep]]
+    # verdicts already known for the pairs of the failing buckets (the only ones grouping looks at)
+    known = inverse[failing[pair_run]]
+    memo = {(int(a), int(b)): bool(v) for a, b, v in zip(pair_lo[known], pair_hi[known], verdict[known], strict=True)}
 
     def accepted(a: int, b: int) -> bool:
         nonlocal checked
@@ -139,11 +141,21 @@ def bucket_edges(
         out_right.append(e[:, 1])
     el, er = np.concatenate(out_left), np.concatenate(out_right)
     # a pair sharing several bands was accepted once per band: report it once, as (smaller, larger)
-    accepted_pairs = np.unique(np.stack([np.minimum(el, er), np.maximum(el, er)], axis=1), axis=0)
+    acc_lo, acc_hi, _ = unique_pairs(np.minimum(el, er), np.maximum(el, er))
     counts = {
         "buckets_shared": int((sizes > 1).sum()),
-        "candidate_pairs": int(len(pairs)),
+        "candidate_pairs": int(len(pair_lo)),
         "checked_pairs": int(checked),
-        "accepted_pairs": int(len(accepted_pairs)),
+        "accepted_pairs": int(len(acc_lo)),
     }
-    return accepted_pairs[:, 0], accepted_pairs[:, 1], counts
+    return acc_lo, acc_hi, counts
+
+
+def unique_pairs(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ``(lo, hi)`` pairs, sorted, and for every input pair the position of its distinct pair."""
+    order = np.lexsort((hi, lo))
+    lo_s, hi_s = lo[order], hi[order]
+    first = np.r_[True, (lo_s[1:] != lo_s[:-1]) | (hi_s[1:] != hi_s[:-1])] if len(lo) else np.zeros(0, dtype=bool)
+    inverse = np.empty(len(lo), dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    return lo_s[first], hi_s[first], inverse
