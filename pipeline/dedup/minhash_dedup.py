@@ -196,15 +196,15 @@ class MinHashBuckets(PipelineStep):
         parts = [wf.load_raw(f, p, np.uint64, 3) for p in sorted(f.glob(f"buckets/{shard}/rank-*.bin"))]
         table = np.concatenate(parts) if parts else np.empty((0, 3), dtype=np.uint64)
         num_perm = self.params.num_perm
-        signatures = RowSource(lambda r: wf.load_raw(f, f"signatures/{wf.rank_name(r)}.bin", np.uint32, num_perm, True))
+        signatures = RowSource(lambda r: wf.RawRows(f, f"signatures/{wf.rank_name(r)}.bin", np.uint32, num_perm))
         if self.params.verify_jaccard:
-            flat = RowSource(lambda r: wf.load_raw(f, f"shingles/{wf.rank_name(r)}.bin", np.uint64, 1, True))
+            flat = RowSource(lambda r: wf.RawRows(f, f"shingles/{wf.rank_name(r)}.bin", np.uint64, 1))
             offsets = RowSource(lambda r: wf.load_array(f, f"shingles/{wf.rank_name(r)}.offsets.npy"))
 
             def shingles_of(node: int) -> np.ndarray:
                 r, i = (int(x[0]) for x in split_nodes(np.array([node], dtype=np.uint64)))
                 start, end = offsets.array(r)[i], offsets.array(r)[i + 1]
-                return np.asarray(flat.array(r)[start:end, 0])
+                return flat.array(r).slice(int(start), int(end))[:, 0]
 
             check = JaccardCheck(shingles_of, self.params.threshold)
         elif self.params.check_estimate:
@@ -237,11 +237,13 @@ class MinHashClusters(PipelineStep):
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         f = wf.folder(self.work_dir)
-        forests = [wf.load_array(f, p) for p in sorted(f.glob("edges/shard-*.npy"))]
         shard_counts = [wf.load_json(f, p) for p in sorted(f.glob("edges/shard-*.json"))]
-        forest = np.concatenate(forests, axis=1) if forests else np.empty((2, 0), dtype=np.uint64)
+        nodes, labels = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64)
         with self.track_time():
-            nodes, labels = components(forest[0], forest[1])
+            # fold the shards' forests in one at a time: memory is the documents with a duplicate plus one forest
+            for path in sorted(f.glob("edges/shard-*.npy")):
+                forest = wf.load_array(f, path)
+                nodes, labels = components(np.concatenate([nodes, forest[0]]), np.concatenate([labels, forest[1]]))
             ranks_of_node, index_of_node = split_nodes(nodes)
         members = []
         documents = 0

@@ -113,3 +113,45 @@ def load_raw(f: DataFolder, path: str, dtype: np.dtype, width: int, mmap: bool =
         return np.memmap(local, dtype=dtype, mode="r").reshape(-1, width)
     with f.open(path, "rb") as src:
         return np.frombuffer(src.read(), dtype=dtype).reshape(-1, width)
+
+
+class RawRows:
+    """Rows of a ``RawAppender`` file, read on demand: ``rows[indices]`` and ``rows.slice(start, end)``.
+
+    A local file is read with ``os.pread``, only the rows asked for, so a bucket task's memory holds the rows of
+    its own candidate pairs and never the whole file (a memory map would keep every touched page resident). A
+    remote file is read whole once.
+    """
+
+    def __init__(self, f: DataFolder, path: str, dtype: np.dtype, width: int):
+        self.dtype = np.dtype(dtype)
+        self.width = width
+        self.row_bytes = self.dtype.itemsize * width
+        self._fd: int | None = None
+        self._array: np.ndarray | None = None
+        if f.is_local():
+            self._fd = os.open(f.resolve_paths(path), os.O_RDONLY)
+        else:
+            self._array = load_raw(f, path, dtype, width)
+
+    def __getitem__(self, index: np.ndarray) -> np.ndarray:
+        if self._array is not None:
+            return self._array[index]
+        unique, inverse = np.unique(np.asarray(index, dtype=np.int64), return_inverse=True)
+        rb = self.row_bytes
+        buf = bytearray(len(unique) * rb)
+        view = memoryview(buf)
+        for k, i in enumerate(unique.tolist()):
+            view[k * rb : (k + 1) * rb] = os.pread(self._fd, rb, i * rb)
+        return np.frombuffer(buf, dtype=self.dtype).reshape(-1, self.width)[inverse.reshape(-1)]
+
+    def slice(self, start: int, end: int) -> np.ndarray:
+        if self._array is not None:
+            return self._array[start:end]
+        data = os.pread(self._fd, (end - start) * self.row_bytes, start * self.row_bytes)
+        return np.frombuffer(data, dtype=self.dtype).reshape(-1, self.width)
+
+    def __del__(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
