@@ -29,10 +29,12 @@ def datasketch_signature(shingles: set[bytes], num_perm: int, seed: int) -> np.n
     return m.hashvalues
 
 
+@pytest.mark.parametrize("use_numba", [True, False])
 @pytest.mark.parametrize(("num_perm", "seed", "ngram"), [(256, 1, 5), (128, 42, 3), (64, 7, 1)])
-def test_signature_equals_datasketch_on_real_pages(num_perm, seed, ngram):
+def test_signature_equals_datasketch_on_real_pages(num_perm, seed, ngram, use_numba):
     norm = Normalisation()
-    hasher = MinHasher(num_perm, seed)
+    hasher = MinHasher(num_perm, seed, use_numba=use_numba)
+    assert hasher.use_numba == use_numba  # numba is a dependency: the fast path really runs
     for text in real_texts(12):
         shingles = shingle_bytes(words(text, norm), ngram)
         ours = hasher.signature(shingle_hashes(shingles))
@@ -45,9 +47,12 @@ def test_signature_of_a_page_longer_than_one_block_and_of_nothing():
     text = " ".join(real_texts(30))  # tens of thousands of shingles: several matrix blocks
     shingles = shingle_bytes(words(text, norm), 5)
     assert len(shingles) > 20_000
-    hasher = MinHasher(128, 3)
-    np.testing.assert_array_equal(hasher.signature(shingle_hashes(shingles)), datasketch_signature(shingles, 128, 3))
-    np.testing.assert_array_equal(hasher.signature(shingle_hashes(set())), MinHash(num_perm=128, seed=3).hashvalues)
+    for use_numba in (True, False):
+        hasher = MinHasher(128, 3, use_numba=use_numba)
+        expected = datasketch_signature(shingles, 128, 3)
+        np.testing.assert_array_equal(hasher.signature(shingle_hashes(shingles, unique=False)), expected)
+        empty = hasher.signature(shingle_hashes(set()))
+        np.testing.assert_array_equal(empty, MinHash(num_perm=128, seed=3).hashvalues)
 
 
 def test_shingles_and_bad_input():

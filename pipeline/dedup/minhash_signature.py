@@ -31,18 +31,41 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint32(16))
 
 
-class MinHasher:
-    """Signatures of shingle-hash arrays: ``signature(hashes)`` equals ``datasketch.MinHash`` fed the shingles."""
+try:  # numba fuses permute-and-min into one pass over registers; without it the numpy blocks below do the same
+    from numba import njit
 
-    def __init__(self, num_perm: int = 256, seed: int = 1):
+    @njit(cache=True, nogil=True)
+    def _min_permuted(hv, a, b, out):  # pragma: no cover - compiled
+        mask = np.uint64(0xFFFFFFFF)
+        for i in range(hv.shape[0]):
+            h = np.uint64(hv[i])
+            for j in range(a.shape[0]):
+                v = (a[j] * h + b[j]) & mask
+                if v < out[j]:
+                    out[j] = v
+
+except ImportError:  # pragma: no cover - numba is a declared dependency
+    _min_permuted = None
+
+
+class MinHasher:
+    """Signatures of shingle-hash arrays: ``signature(hashes)`` equals ``datasketch.MinHash`` fed the shingles.
+
+    ``use_numba=False`` forces the pure-numpy path (both are tested against datasketch).
+    """
+
+    def __init__(self, num_perm: int = 256, seed: int = 1, use_numba: bool = True):
         self.num_perm = num_perm
         self.seed = seed
+        self.use_numba = use_numba and _min_permuted is not None
         reference = MinHash(num_perm=num_perm, seed=seed)
         if reference.scheme != "affine32":  # pragma: no cover - guards a future datasketch default change
             raise RuntimeError(f"datasketch's default MinHash scheme is {reference.scheme!r}, expected 'affine32'")
         a, b = reference.permutations
         self.a = np.asarray(a, dtype=np.uint32)[None, :]
         self.b = np.asarray(b, dtype=np.uint32)[None, :]
+        self.a64 = self.a[0].astype(np.uint64)
+        self.b64 = self.b[0].astype(np.uint64)
 
     def signature(self, shingle_hashes64: np.ndarray) -> np.ndarray:
         """``num_perm`` uint32 minima; all ``2^32-1`` for an empty set, like an untouched datasketch sketch."""
@@ -50,6 +73,10 @@ class MinHasher:
         if len(shingle_hashes64) == 0:
             return out
         hv = _fmix32((shingle_hashes64 & np.uint64(0xFFFFFFFF)).astype(np.uint32))[:, None]
+        if self.use_numba:
+            out64 = np.full(self.num_perm, 0xFFFFFFFF, dtype=np.uint64)
+            _min_permuted(hv[:, 0], self.a64, self.b64, out64)
+            return out64.astype(np.uint32)
         # a block that stays in cache: multiply, add and reduce in place, no temporary per step
         buf = np.empty((min(len(hv), _CHUNK), self.num_perm), dtype=np.uint32)
         for start in range(0, len(hv), _CHUNK):
