@@ -8,14 +8,16 @@ encourages memorisation.
 
 How it runs (each phase a datatrove executor job, so it scales out on Slurm or Ray like any other step):
 
-1. ``collect`` (every task): signatures identical to ``datasketch.MinHash(num_perm, seed)``, computed with numpy;
+1. ``collect`` (every task): signatures identical to ``datasketch.MinHash(num_perm, seed)``, computed in bulk;
    band keys streamed to disk, *sharded by bucket key* (``buckets/shard-S/rank-R.bin``), with the signatures
    (``signatures/rank-R.bin``), the shingle hashes when ``verify_jaccard`` is on, and what the keep rule needs
    (``docs/rank-R.parquet``). Documents pass through untouched.
 2. ``buckets`` (one task per shard): every bucket of the shard lies wholly in it, so the shard finds candidate
    pairs, checks them (MinHash estimate, or exact Jaccard with ``verify_jaccard``) and reduces the accepted pairs
-   to its connected components (``edges/shard-S.npy``). Memory is bounded by a shard, not by the corpus.
-3. ``clusters`` (one task): connected components of the shards' forests (only documents with a duplicate enter),
+   to its connected components (``edges/shard-S.npy``). Memory is bounded by a shard (its bucket rows and the
+   signature rows of its candidate pairs, read on demand), not by the corpus.
+3. ``clusters`` (one task): connected components of the shards' forests, folded in one shard at a time (only
+   documents with a duplicate enter, so memory follows the number of duplicates, not the corpus),
    the survivor of each by ``keep`` (ties: smallest id), and per rank the list of removed positions.
 4. ``apply`` (every task): drops the listed documents.
 

@@ -1,11 +1,11 @@
-"""MinHash signatures identical to ``datasketch.MinHash`` (default ``affine32`` scheme), computed with numpy.
+"""MinHash signatures identical to ``datasketch.MinHash`` (default ``affine32`` scheme), computed in bulk.
 
 datasketch updates a sketch one shingle at a time: per shingle it runs a dozen numpy calls on ``num_perm``-long
-arrays. Here all shingles of a document are hashed first (one SHA-1 each, as datasketch's ``sha1_hash32``), then
-the MurmurHash3 finaliser and the ``a * h + b mod 2^32`` permutations are applied to the whole
-``shingles x num_perm`` matrix at once (in chunks, so a 10 MB page does not need gigabytes) and reduced with one
-``min``. The permutation parameters are taken from ``datasketch.MinHash(num_perm, seed)`` itself, so the values
-are the same bit for bit (``tests/test_dedup_signature.py`` proves it on real pages).
+arrays. Here all shingles of a document are hashed first (one SHA-1 each, as datasketch's ``sha1_hash32``), the
+MurmurHash3 finaliser is applied to the whole vector, and the ``a * h + b mod 2^32`` permutations and the minimum
+run in one compiled pass (numba) -- or, without numba, on ``shingles x num_perm`` numpy blocks sized to stay in
+cache. The permutation parameters are taken from ``datasketch.MinHash(num_perm, seed)`` itself, so the values are
+the same bit for bit (``tests/test_dedup_signature.py`` proves it on real pages, for both paths).
 
 Also here: LSH banding (``band_hashes``) and the banding rule (``lsh_params``), which is datasketch's
 ``_optimal_param`` (minimise the weighted false-positive and false-negative areas under the S-curve).
