@@ -185,3 +185,17 @@ def test_parameters_are_validated():
         MinHashDedupParams(num_perm=64, bands=10, rows=10)
     assert MinHashDedupParams(num_perm=64, bands=8, rows=8).banding() == (8, 8)
     assert MinHashDedupParams().banding() == (23, 11)
+
+
+def test_same_removals_for_any_split_and_shard_count(tmp_path):
+    """Exact-Jaccard mode and the longest-survivor rule, split over 1 or 3 ranks and 1 or 5 bucket shards."""
+    gold, justext = cleaneval()
+    rows = [(g["id"], g["text"]) for g in gold[:25]] + [(j["id"], j["text"]) for j in justext[:25]]
+    rows += [(e["id"], e["text"]) for e in controlled_edits(gold[:4])]
+    docs = [document(i, t, n) for n, (i, t) in enumerate(rows)]
+    params = {"verify_jaccard": True, "keep": "longest"}
+    one = run_in_process("minhash_dedup", {**params, "shards": 1}, [docs], tmp_path / "one")
+    three = run_in_process("minhash_dedup", {**params, "shards": 5}, [docs[:7], docs[7:40], docs[40:]], tmp_path / "3")
+    assert len(one) > 20 and one == three
+    length = {d.id: len(d.text) for d in docs}
+    assert all(length[dup] >= length[rid] for rid, dup in one.items())
