@@ -1,0 +1,1 @@
+"""Deduplication stages: ``exact_dedup`` (hash of normalised text) and ``minhash_dedup`` (MinHash LSH)."""

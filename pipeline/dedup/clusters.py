@@ -1,0 +1,111 @@
+"""Clusters of duplicates: connected components of the accepted pairs, and which member of each survives.
+
+Documents are addressed by a *node* key, ``rank << 32 | index`` (the collect task and the document's position in
+it), which is how the apply phase finds them again. Nothing that decides *what* is removed depends on the node
+key: components depend only on the set of accepted pairs, and the survivor of a cluster is chosen by the
+``keep`` rule with ties broken by document id (then read order), so the same documents are removed whatever the
+number of tasks.
+
+Components are computed with ``scipy.sparse.csgraph.connected_components`` on the nodes that have at least one
+accepted pair (the rest of the corpus never enters memory). A component may chain documents that are not all
+similar to each other (A~B, B~C): like datatrove's and text-dedup's MinHash dedup, every member but one goes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+KEEP_RULES = ("first", "longest", "highest_score")
+DOC_SCHEMA = {
+    "index": pl.Int64,
+    "id": pl.Utf8,
+    "read_order": pl.Utf8,
+    "length": pl.Int64,
+    "score": pl.Float64,
+}
+
+
+def node_keys(rank: int, indices: np.ndarray) -> np.ndarray:
+    return (np.uint64(rank) << np.uint64(32)) | indices.astype(np.uint64)
+
+
+def split_nodes(nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    nodes = nodes.astype(np.uint64)
+    return (nodes >> np.uint64(32)).astype(np.int64), (nodes & np.uint64(0xFFFFFFFF)).astype(np.int64)
+
+
+def components(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(nodes, labels)``: every node that appears in a pair, and the smallest node of its component."""
+    if len(left) == 0:
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64)
+    nodes, inverse = np.unique(np.concatenate([left, right]).astype(np.uint64), return_inverse=True)
+    n = len(nodes)
+    m = len(left)
+    graph = coo_matrix((np.ones(m, dtype=np.int8), (inverse[:m], inverse[m:])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    # label each component by its smallest node (nodes are sorted, so the first occurrence)
+    first = np.full(comp.max() + 1, n, dtype=np.int64)
+    np.minimum.at(first, comp, np.arange(n))
+    return nodes, nodes[first[comp]]
+
+
+def sort_for_keep(keep: str) -> tuple[list[str], list[bool]]:
+    """polars sort columns and descending flags: the survivor of a cluster sorts first."""
+    if keep == "first":
+        return ["cluster", "read_order", "id"], [False, False, False]
+    if keep == "longest":
+        return ["cluster", "length", "id", "read_order"], [False, True, False, False]
+    if keep == "highest_score":
+        return ["cluster", "score", "id", "read_order"], [False, True, False, False]
+    raise ValueError(f"keep must be one of {KEEP_RULES}, got {keep!r}")
+
+
+def choose_survivors(members: pl.DataFrame, keep: str) -> pl.DataFrame:
+    """``members`` (cluster, node, id, read_order, length, score): the removed ones, with ``duplicate_of``.
+
+    A missing score sorts last (it counts as minus infinity); equal keys fall back to the smallest id.
+    """
+    if members.is_empty():
+        return members.with_columns(pl.lit(None, dtype=pl.Utf8).alias("duplicate_of"))
+    by, descending = sort_for_keep(keep)
+    ordered = members.with_columns(pl.col("read_order").fill_null(""), pl.col("score").fill_nan(None)).sort(
+        by, descending=descending, nulls_last=True
+    )
+    ordered = ordered.with_columns(pl.col("id").first().over("cluster").alias("duplicate_of"))
+    first = ordered.select(pl.int_range(pl.len()).over("cluster").alias("_pos"))["_pos"]
+    return ordered.filter(first > 0)
+
+
+def cluster_summary(sizes: list[int] | np.ndarray, documents: int) -> dict:
+    """Clusters, their size histogram and the fraction of documents removed (all but one per cluster)."""
+    sizes = [int(s) for s in sizes if s > 1]
+    removed = sum(s - 1 for s in sizes)
+    histogram = Counter(sizes)
+    return {
+        "documents": int(documents),
+        "clusters": len(sizes),
+        "duplicates_removed": removed,
+        "fraction_removed": removed / documents if documents else 0.0,
+        "largest_cluster": max(sizes, default=0),
+        "cluster_size_histogram": {str(k): histogram[k] for k in sorted(histogram)},
+    }
+
+
+def doc_row(doc, index: int) -> tuple[int, str, str, int, float | None]:
+    """What the keep rules need of a document: position, id, read order, length, quality score."""
+    score = doc.metadata.get("quality_score")
+    try:
+        score = float(score) if score is not None else None
+    except (TypeError, ValueError):
+        score = None
+    read_order = doc.metadata.get("read_order")
+    return index, str(doc.id), "" if read_order is None else str(read_order), len(doc.text or ""), score
+
+
+def doc_table(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=DOC_SCHEMA, orient="row")
