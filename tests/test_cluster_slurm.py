@@ -127,3 +127,48 @@ def test_scancel_then_resubmit_finishes_with_the_same_output(slurm, tmp_path):
     assert shard_tables(out) == shard_tables(local_out)
     assert not list(out.rglob("*.tmp"))
     assert load_json(out / "stats.json")["documents_read"] == 24000
+
+
+def test_multi_phase_dedup_on_slurm_equals_local(slurm, tmp_path):
+    """Filters, then exact and MinHash dedup: five dependent Slurm job arrays give the local run's output."""
+    import json
+
+    near = tmp_path / "near"
+    near.mkdir()
+    rows = [json.loads(line) for line in open(REPO / "data/samples/redpajama-v1/cc_2023-06_sample.jsonl")]
+    with open(near / "edited.jsonl", "w") as f:
+        for i, r in enumerate(rows):  # the same pages, lightly edited: near-duplicates of the RPv1 CC sample
+            f.write(
+                json.dumps({"id": f"edited-{i}", "text": r["text"].replace(" the ", " a ", 2) + " Read more."}) + "\n"
+            )
+        for i, r in enumerate(rows[:3]):  # and exact copies
+            f.write(json.dumps({"id": f"copy-{i}", "text": r["text"]}) + "\n")
+
+    def recipe_for(name: str, executor: dict):
+        path, out = quickstart_as(tmp_path, name, executor)
+        recipe = yaml.safe_load(path.read_text())
+        recipe["sources"].append({"name": "near", "format": "jsonl", "path": str(near)})
+        recipe["stages"] += [{"exact_dedup": {}}, {"minhash_dedup": {"threshold": 0.8}}]
+        return write_recipe(path, recipe), out
+
+    local_recipe, local_out = recipe_for("dd_local", {"kind": "local", "tasks": 3, "workers": 2})
+    assert run_curate("run", local_recipe) == 0
+    recipe, out = recipe_for("dd_slurm", {**SLURM, "tasks": 3})
+    assert run_curate("run", recipe) == 0
+    wait_for(out / "report" / "index.html", 400, slurm)
+    removed_local = {
+        p.name: pq.read_table(p, columns=["id", "duplicate_of"]).to_pylist()
+        for p in (local_out / "removed").rglob("*.parquet")
+    }
+    removed = {
+        p.name: pq.read_table(p, columns=["id", "duplicate_of"]).to_pylist()
+        for p in (out / "removed").rglob("*.parquet")
+    }
+    assert output_ids(out) == output_ids(local_out)
+    assert removed == removed_local
+    for stage in ("exact_dedup", "minhash_dedup"):  # both found duplicates, each naming the kept document
+        rows = [r for p in (out / "removed" / stage).glob("*.parquet") for r in pq.read_table(p).to_pylist()]
+        assert rows and all(r["duplicate_of"] for r in rows), stage
+    assert shard_tables(out) == shard_tables(local_out)
+    phases = sorted(p.name for p in (out / "logs").iterdir() if (p / "launch_script.slurm").exists())
+    assert len(phases) >= 5, phases  # documents, dedup global phases, documents again, finalize
