@@ -156,14 +156,15 @@ def test_multi_phase_dedup_on_slurm_equals_local(slurm, tmp_path):
     recipe, out = recipe_for("dd_slurm", {**SLURM, "tasks": 3})
     assert run_curate("run", recipe) == 0
     wait_for(out / "report" / "index.html", 400, slurm)
-    removed_local = {
-        p.name: pq.read_table(p, columns=["id", "duplicate_of"]).to_pylist()
-        for p in (local_out / "removed").rglob("*.parquet")
-    }
-    removed = {
-        p.name: pq.read_table(p, columns=["id", "duplicate_of"]).to_pylist()
-        for p in (out / "removed").rglob("*.parquet")
-    }
+
+    def ledger(root):
+        files = sorted((root / "removed").rglob("*.parquet"))
+        return {
+            str(p.relative_to(root)): pq.read_table(p, columns=["id", "reason", "duplicate_of"]).to_pylist()
+            for p in files
+        }
+
+    removed_local, removed = ledger(local_out), ledger(out)
     assert output_ids(out) == output_ids(local_out)
     assert removed == removed_local
     for stage in ("exact_dedup", "minhash_dedup"):  # both found duplicates, each naming the kept document
