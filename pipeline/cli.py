@@ -246,7 +246,10 @@ def cmd_stages(args: argparse.Namespace) -> int:
 
     for name in available_stages():
         spec = get_stage(name)
-        fields = ", ".join(f"{k}={v.default!r}" for k, v in spec.params.model_fields.items())
+        fields = ", ".join(
+            f"{k} (required)" if v.is_required() else f"{k}={v.get_default(call_default_factory=True)!r}"
+            for k, v in spec.params.model_fields.items()
+        )
         print(f"{name}: {spec.summary}\n    {fields}")
     return 0
 
