@@ -1,0 +1,446 @@
+"""Exact pre-checks for Presidio's pattern recognizers: run each recognizer only on the windows that can match.
+
+Presidio runs every recognizer over the whole document. Most of a web page cannot hold an e-mail address, an IP,
+an IBAN, a card or a social security number, and most of the time goes into the phone recognizer, which runs
+libphonenumber's matcher eight times (once per region) over the whole text and parses every number-like string it
+meets (years, prices, counts). Here each recognizer is wrapped so that it sees only the *windows* of the text
+that can hold a match, and the wrapped recognizer returns exactly the spans the original returns on the whole
+text. The argument, recognizer by recognizer:
+
+* **Runs.** Every character a recognizer's regex can consume lies in a character set ``S`` (for the e-mail
+  pattern: word characters, ``@``, ``.``, ``-`` and the RFC 5322 specials). A match is a contiguous stretch of
+  ``S`` characters, so it lies inside one maximal run of ``S`` characters. Every pattern also needs a *trigger*
+  inside its match (``@`` for e-mail, ``:`` or ``digit.digit`` for IP, two capitals and two digits for IBAN, ...),
+  so only runs that contain a trigger are looked at.
+* **Context.** The patterns' look-arounds (``\\b``, ``(?<![\\w:])``, ``(?![\\w:]|\\.\\d)``) read at most two
+  characters beyond a match. A window is its run plus ``MARGIN`` characters on each side, so every regex decision
+  at a position inside the run reads the same characters as on the whole text.
+* **Scanning.** ``finditer`` scans left to right without overlaps. No match crosses a character outside ``S``, so
+  the scan enters each run fresh on the whole text as in the window, and meets the same matches inside it.
+  Matches the window finds in its margins (the tail of a neighbouring run) are discarded; they cannot overlap the
+  run, so they never hide a match inside it (Presidio's de-duplication only removes contained spans).
+
+The phone recognizer is handled the same way with libphonenumber's own candidate regex (``_PATTERN``): windows are
+the stretches between *blocker* characters that no candidate can contain, trimmed to the first character a
+candidate can start with and the last one it can end with; the matcher only ever reads one character before a
+candidate, one after it and three after it for the time-stamp check, all of which the window keeps. The matcher
+gives up after 65,535 failed tries per text; the wrapper counts the tries each window used, and if a document
+could come near that limit it runs the original recognizer on the whole text instead.
+
+The regexes these arguments rest on are the ones of the installed Presidio and phonenumbers. ``wrap_recognizer``
+only wraps a recognizer whose patterns are exactly the ones recorded in ``EXPECTED_PATTERNS``; any other
+recognizer (a newer Presidio, a user's custom one) runs unwrapped on the whole text, which is slower but still
+exact. ``tests/test_pii_parity.py`` compares the wrapped recognizers with the originals on real and adversarial
+text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re as std_re
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import regex
+
+logger = logging.getLogger(__name__)
+
+MARGIN = 2  # the widest look-around of the wrapped patterns reads two characters past a match
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Where a recognizer can match: runs of ``member`` characters that contain a ``trigger``.
+
+    ``member`` is a character class (without brackets) that holds every character the recognizer's patterns can
+    consume; ``trigger`` matches something every match must contain, made of member characters only.
+    """
+
+    member: str
+    trigger: str
+    fast_trigger: str = ""  # optional std-library regex finding a superset of ``trigger``'s matches, faster
+
+    def compile(self, flags: int) -> tuple[regex.Pattern, regex.Pattern, regex.Pattern]:
+        """Trigger, outside-the-set and outside-the-set-searching-backwards regexes, with the recognizer's flags.
+
+        Compiled with the flags the recognizer's own patterns run with, so case-insensitive matching folds the
+        same characters into the set (with IGNORECASE, ``[A-Z]`` also holds ``ı``, ``ſ`` and the Kelvin sign).
+        """
+        outside = f"[^{self.member}]"
+        return (
+            std_re.compile(self.fast_trigger) if self.fast_trigger else regex.compile(self.trigger, flags),
+            regex.compile(outside, flags),
+            regex.compile(f"(?r){outside}", flags),
+        )
+
+
+_ANY_DIGIT = "[0-9\\u0080-\\U0010ffff]"  # ASCII digits and anything non-ASCII: every digit of either regex engine
+_CC_FAST = "[13-6]" + _ANY_DIGIT * 3
+# Member sets and triggers, per Presidio recognizer class. Fast triggers are spelled out ([0-9][0-9] rather
+# than [0-9]{2}, a character class first) because the standard library scans much faster that way. Each comment says why every match holds a trigger.
+RUN_SPECS: dict[str, RunSpec] = {
+    # local@domain: the local part is [\w!#$%&'*+\-/=?^_`{|}~.], the domain \w, '-' and '.'; '@' is mandatory.
+    "EmailRecognizer": RunSpec(member=r"\w!#$%&'*+\-/=?^_`{|}~.@", trigger="@", fast_trigger="@"),
+    # IPv4 needs digit '.' digit; IPv4-mapped/embedded, IPv6 and '::' need ':'. Members: hex digits, the zone id
+    # [0-9a-zA-Z], '.', ':', '%' and the '/' of a prefix length.
+    # The fast trigger is narrower than any ':' but still in every match: IPv4 has digit '.' digit, every IPv6
+    # form has '::' or hex ':' hex (IPv4-embedded too, its last group before the IPv4 part being hex).
+    "IpRecognizer": RunSpec(
+        member=r"0-9A-Za-z.:/%",
+        trigger=r"[0-9]\.[0-9]|:",
+        fast_trigger=r"[.:](?:(?<=[0-9]\.)(?=[0-9])|(?<=:)(?=:)|(?<=[0-9A-Fa-f]:)(?=[0-9A-Fa-f]))",
+    ),
+    # [A-Z]{2}[0-9]{2} then groups of [A-Z0-9] separated by an optional ' ' or '-'.
+    # The fast trigger looks for the digits first (rarer than letters) and lets [A-Z] fold case as the regex
+    # module does under IGNORECASE (ASCII letters and U+0130, U+0131, U+017F, U+212A), whatever the flags.
+    "IbanRecognizer": RunSpec(
+        member=r"A-Z0-9 \-",
+        trigger=r"[A-Z]{2}[0-9]{2}",
+        fast_trigger=r"[0-9][0-9](?<=[A-Za-z\u0130\u0131\u017f\u212a][A-Za-z\u0130\u0131\u017f\u212a][0-9][0-9])",
+    ),
+    # Every SSN pattern starts with three digits, an optional '-', ' ' or '.', and two digits.
+    "UsSsnRecognizer": RunSpec(
+        member=r"0-9 .\-", trigger=r"[0-9]{3}[\- .]?[0-9]{2}", fast_trigger=r"[0-9][0-9][0-9][\- .]?[0-9][0-9]"
+    ),
+    # Every card pattern starts with one of 4/5/6/1/3 and three more digits; groups are split by ' ' or '-'.
+    "CreditCardRecognizer": RunSpec(member=r"\d \-", trigger=r"[13-6]\d{3}", fast_trigger=_CC_FAST),
+}
+
+# sha256 of the patterns (name, regex, score) each wrapped recognizer had when the arguments above were made
+# (presidio-analyzer 2.2.366). A recognizer with other patterns is not wrapped. Flags are not part of it: the
+# windows are compiled with the recognizer's own flags.
+EXPECTED_PATTERNS: dict[str, str] = {
+    "EmailRecognizer": "b316759864d6f5d8647337282801107beeae0e5755da63a1fa618297750e9bf8",
+    "IpRecognizer": "deddeb67ceb5543b7615a5f05382a98cb02a46787e1569b7eb1dffc4def0e821",
+    "IbanRecognizer": "2d383d2362d69b27ca61b049f28895d9880bd8d3d8250f454a929b43ebf61e77",
+    "UsSsnRecognizer": "af994ed03a2fe08c0593807dc87c8205893c08a7ee5cda89e2bb6b9392f524dd",
+    "CreditCardRecognizer": "0e82f6a47c2394e47ffd064316e4c256d9bcbaaf4f25a74d6565a7d787f244d0",
+}
+
+
+def patterns_fingerprint(recognizer) -> str:
+    """A digest of a pattern recognizer's pattern names, regexes and scores."""
+    parts = [f"{p.name}\x00{p.regex}\x00{p.score}" for p in recognizer.patterns]
+    return hashlib.sha256("\x01".join(parts).encode()).hexdigest()
+
+
+class RunWindows:
+    """Finds the runs of member characters that contain a trigger, each with its window around it."""
+
+    def __init__(self, spec: RunSpec, flags: int):
+        self.trigger, self.outside, self.outside_before = spec.compile(flags)
+
+    def __call__(self, text: str) -> Iterator[tuple[int, int, int, int]]:
+        """Yield ``(window_start, window_end, run_start, run_end)`` for every run holding a trigger."""
+        n = len(text)
+        search = self.trigger.search
+        pos = 0
+        while pos < n:
+            m = search(text, pos)
+            if m is None:
+                return
+            before = self.outside_before.search(text, 0, m.start())
+            run_start = before.end() if before else 0
+            after = self.outside.search(text, m.end())
+            run_end = after.start() if after else n
+            yield max(0, run_start - MARGIN), min(n, run_end + MARGIN), run_start, run_end
+            pos = max(run_end, m.start() + 1)
+
+
+def _phone_pattern_items():
+    """The parsed items of libphonenumber's candidate regex, or None where it uses a construct we cannot bound."""
+    try:
+        from re import _parser as sre_parse  # Python >= 3.11
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse  # type: ignore[no-redef]
+    from phonenumbers import phonenumbermatcher
+
+    pattern = phonenumbermatcher._PATTERN
+    literals: set[int] = set()
+    ranges: list[tuple[int, int]] = []
+    ok = True
+
+    def walk(items) -> None:
+        nonlocal ok
+        for op, av in items:
+            name = str(op)
+            if name == "LITERAL":
+                literals.add(av)
+            elif name == "IN":
+                for op2, av2 in av:
+                    name2 = str(op2)
+                    if name2 == "LITERAL":
+                        literals.add(av2)
+                    elif name2 == "RANGE":
+                        ranges.append(av2)
+                    elif not (name2 == "CATEGORY" and str(av2) == "CATEGORY_DIGIT"):
+                        ok = False  # a negated set or a category other than \d
+            elif name in ("MAX_REPEAT", "MIN_REPEAT"):
+                walk(av[2])
+            elif name == "SUBPATTERN":
+                walk(av[3])
+            elif name == "BRANCH":
+                for branch in av[1]:
+                    walk(branch)
+            else:
+                ok = False  # '.', look-arounds, anchors, back-references: not part of the argument
+
+    walk(sre_parse.parse(pattern.pattern, pattern.flags))
+    return (pattern, literals, ranges) if ok else None
+
+
+# sha256 of phonenumbers' ``PhoneNumberMatcher._PATTERN`` (phonenumbers 9.0.x) that the cut rules below were
+# checked against; with another pattern the phone recognizer is not wrapped.
+EXPECTED_PHONE_PATTERN = "f5af5fee4448fcd045acfd4d2a9ccfe4ecc4cf8e842f4f14b3d6210bfa913fbb"
+
+
+class PhoneWindows:
+    """Windows of text that can hold a phone number, for libphonenumber's ``PhoneNumberMatcher``.
+
+    The text is cut at characters that no candidate of the matcher's ``_PATTERN`` can contain:
+
+    * *blockers*: ASCII characters that are not digits and match no literal or range of the pattern (compared
+      with the pattern's own flags). Non-ASCII characters are never blockers (conservative).
+    * ``:`` right after a digit: in ``_PATTERN`` a colon only follows an extension keyword (``ext:``, ``x:``,
+      ``#:``), never a digit. This splits times (``20:30:47``).
+    * ``,`` with a digit before it (skipping spaces, tabs, commas and hyphens) and a digit after it (skipping
+      spaces, tabs and commas): a comma only occurs in the runs ``[ \t,]*`` before an extension keyword and
+      ``[ \t,-]*`` after one. This splits lists and dates (``May 30, 2005``).
+
+    Each piece between cuts that holds a digit is a *core*, trimmed to its first possible candidate start (a
+    digit, ``(``, ``[``, ``+`` or their full-width forms) and last possible candidate end (a digit or ``#``).
+    The window is the core plus one character before it and three after it: all the matcher reads around a
+    candidate (the previous and next character, and ``:[0-5]\\d`` after it for the time-stamp check).
+    Candidates in the right margin belong to the next core; the caller drops matches outside the core.
+    """
+
+    def __init__(self) -> None:
+        items = _phone_pattern_items()
+        pattern_digest = ""
+        if items is not None:
+            pattern_digest = hashlib.sha256(items[0].pattern.encode()).hexdigest()
+        self.ok = items is not None and pattern_digest == EXPECTED_PHONE_PATTERN
+        if not self.ok:
+            logger.warning("phonenumbers' candidate pattern is not the one the phone windows were checked against")
+            return
+        pattern, literals, ranges = items
+        import re as std_re
+
+        members = std_re.compile(
+            "["
+            + "".join(std_re.escape(chr(c)) for c in sorted(literals))
+            + "".join(f"{std_re.escape(chr(a))}-{std_re.escape(chr(b))}" for a, b in ranges)
+            + "]",
+            pattern.flags,
+        )
+        blockers = [chr(c) for c in range(128) if not chr(c).isdigit() and not members.fullmatch(chr(c))]
+        self.blockers = frozenset(blockers)
+        cut = (
+            "["
+            + "".join(regex.escape(c) for c in blockers)
+            + "]"
+            + r"|(?<=\d):"
+            + r"|(?<=\d[ \xa0\t,\-]*),(?=[ \xa0\t,]*\d)"
+        )
+        self.cut = regex.compile(cut)
+        self.cut_before = regex.compile("(?r)" + cut)
+        self.digit = regex.compile(r"\d")  # Unicode digits, as the pattern's \d under re.UNICODE
+        self.start_char = regex.compile(r"[\d(\[\uff08\uff3b+\uff0b]")
+        self.end_char_before = regex.compile(r"(?r)[\d#]")
+
+    def __call__(self, text: str) -> Iterator[tuple[int, int, int, int]]:
+        """Yield ``(window_start, window_end, core_start, core_end)`` for every core, left to right.
+
+        The window reaches three characters past the core when the core is followed by ``:`` (the time-stamp
+        check reads ``:[0-5]\\d``), else one.
+        """
+        n = len(text)
+        pos = 0
+        while pos < n:
+            d = self.digit.search(text, pos)
+            if d is None:
+                return
+            before = self.cut_before.search(text, pos, d.end())  # up to the digit, so look-aheads can see it
+            core_start = before.end() if before else pos
+            after = self.cut.search(text, d.end())
+            core_end = after.start() if after else n
+            first = self.start_char.search(text, core_start, core_end).start()
+            last = self.end_char_before.search(text, core_start, core_end).end()
+            right = 3 if last < n and text[last] == ":" else 1
+            yield max(0, first - 1), min(n, last + right), first, last
+            pos = max(core_end, d.end())
+
+    @staticmethod
+    def cache_key(text: str, window_start: int, window_end: int, core_start: int, core_end: int) -> tuple[str, int]:
+        """The window with its margins replaced by canonical characters that the matcher treats the same way.
+
+        The matcher reads the character before a candidate and the one after it only through "is it a Latin
+        letter, ``%`` or a currency symbol" (``b`` stands for yes, ``!`` for no; neither can be part of a
+        candidate), and the two after a ``:`` only through ``:[0-5]\\d`` (``0``, ``9`` or ``!``). Candidates never
+        reach into the margins, so results for the core are the same, and windows that differ only in their
+        neighbours share a cache entry. Returns the key and the core's offset in it.
+        """
+        context = _context_char
+        left = context(text[window_start]) if window_start < core_start else ""
+        right = ""
+        if core_end < window_end:
+            if text[core_end] == ":":
+                right = ":" + "".join(
+                    "0" if c in "012345" else "9" if _STD_DIGIT.match(c) else "!"
+                    for c in text[core_end + 1 : window_end]
+                )
+            else:
+                right = context(text[core_end])
+        return left + text[core_start:core_end] + right, len(left)
+
+
+_STD_DIGIT = std_re.compile(r"\d")
+_CONTEXT: dict[str, str] = {}
+
+
+def _context_char(c: str) -> str:
+    """``b`` where the matcher refuses a neighbouring character (Latin letter, ``%``, currency sign), else ``!``."""
+    canonical = _CONTEXT.get(c)
+    if canonical is None:
+        from phonenumbers.phonenumbermatcher import PhoneNumberMatcher
+
+        flagged = PhoneNumberMatcher._is_invalid_punctuation_symbol(c) or PhoneNumberMatcher._is_latin_letter(c)
+        canonical = "b" if flagged else "!"
+        if len(_CONTEXT) < 100_000:
+            _CONTEXT[c] = canonical
+    return canonical
+
+
+class LruCache(OrderedDict):
+    """A small least-recently-used dictionary (phone windows repeat a lot: years, prices, counts)."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def get_or(self, key, compute: Callable):
+        value = self.get(key)
+        if value is None:
+            value = compute(key)
+            self[key] = value
+            if len(self) > self.size:
+                self.popitem(last=False)
+        else:
+            self.move_to_end(key)
+        return value
+
+
+@dataclass(frozen=True)
+class PhoneBounds:
+    """Which regions' matchers can find a valid number in a core at all, from libphonenumber's metadata.
+
+    At Presidio's leniency (VALID) a match must pass ``is_valid_number``: its national significant number (NSN)
+    must have one of the ``possible_length`` values of a region of its calling code, and fully match that
+    region's general ``national_number_pattern``. Every NSN digit comes from a digit of the candidate or (in a
+    vanity number, when the candidate holds three ASCII letters) a letter, apart from the digits a region's
+    ``national_prefix_transform_rule`` inserts (``"0549\\1"`` for San Marino inserts four). Hence, for the
+    matcher of default region ``d``:
+
+    * national format: at least ``national[d]`` letters-or-digits (the shortest NSN of any region sharing
+      ``d``'s calling code, minus what ``d``'s transform rule inserts); and, when ``d`` has no transform rule and
+      the core has only ASCII digits and fewer than three ASCII letters, the NSN is a contiguous run of the
+      core's digits, so ``national_pattern[d]`` (the general patterns of ``d``'s calling code) must be found
+      somewhere in the core's digit string;
+    * with ``+``: at least ``plus`` (calling-code digits plus the shortest NSN, minimised over all codes);
+    * with ``d``'s international dialling prefix (``00``, ``011``, ...): at least ``idd[d]``, and the prefix
+      pattern must occur in the digit string.
+
+    A region none of whose conditions holds is not run on the core. ``tests/test_pii_parity.py`` checks the
+    result against the unwrapped recognizer on real text and on brute-forced short digit strings.
+    """
+
+    national: dict[str, float]
+    idd: dict[str, float]
+    plus: int
+    national_pattern: dict[str, std_re.Pattern | None]
+    idd_pattern: dict[str, std_re.Pattern | None]
+
+    @classmethod
+    def for_regions(cls, regions) -> PhoneBounds:
+        try:
+            from re import _parser as sre_parse
+        except ImportError:  # pragma: no cover - Python 3.10
+            import sre_parse  # type: ignore[no-redef]
+        from phonenumbers import PhoneMetadata
+        from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, region_code_for_country_code
+
+        def metadata(cc: int, region: str):
+            if region == "001":
+                return PhoneMetadata.metadata_for_nongeo_region(cc)
+            return PhoneMetadata.metadata_for_region(region)
+
+        def shortest_nsn(cc: int) -> int:
+            lengths = []
+            for region in COUNTRY_CODE_TO_REGION_CODE.get(cc, ()):
+                md = metadata(cc, region)
+                if md is not None and md.general_desc is not None and md.general_desc.possible_length:
+                    lengths.extend(x for x in md.general_desc.possible_length if x > 0)
+            return min(lengths) if lengths else 1
+
+        def general_patterns(cc: int) -> std_re.Pattern | None:
+            patterns = []
+            for region in COUNTRY_CODE_TO_REGION_CODE.get(cc, ()):
+                md = metadata(cc, region)
+                pattern = md.general_desc.national_number_pattern if md and md.general_desc else None
+                if not pattern:
+                    return None  # a region without a pattern: no check
+                patterns.append(f"(?:{pattern})")
+            return std_re.compile("|".join(patterns)) if patterns else None
+
+        def inserted(md) -> int:
+            rule = md.national_prefix_transform_rule if md is not None else None
+            return len(std_re.sub(r"\\\d|\$\d", "", rule)) if rule else 0
+
+        plus = min(
+            len(str(cc)) + shortest_nsn(cc) - inserted(metadata(cc, region_code_for_country_code(cc)))
+            for cc in COUNTRY_CODE_TO_REGION_CODE
+        )
+        national: dict[str, float] = {}
+        idd: dict[str, float] = {}
+        national_pattern: dict[str, std_re.Pattern | None] = {}
+        idd_pattern: dict[str, std_re.Pattern | None] = {}
+        for region in regions:
+            md = PhoneMetadata.metadata_for_region(region)
+            if md is None:
+                national[region] = idd[region] = float("inf")  # parse() refuses numbers without '+' here
+                national_pattern[region] = idd_pattern[region] = None
+                continue
+            national[region] = shortest_nsn(md.country_code) - inserted(md)
+            national_pattern[region] = None if md.national_prefix_transform_rule else general_patterns(md.country_code)
+            prefix = md.international_prefix
+            idd[region] = (sre_parse.parse(prefix).getwidth()[0] + plus) if prefix else float("inf")
+            idd_pattern[region] = std_re.compile(prefix) if prefix else None
+        return cls(
+            national=national, idd=idd, plus=max(plus, 0), national_pattern=national_pattern, idd_pattern=idd_pattern
+        )
+
+    def regions_to_run(self, regions, core: str) -> list[str]:
+        """The regions whose matcher may find a valid number inside ``core``."""
+        weight = sum(1 for c in core if c.isdigit())
+        ascii_letters = sum(1 for c in core if c.isascii() and c.isalpha())
+        if ascii_letters >= 3:
+            weight += sum(1 for c in core if c.isalpha())
+        has_plus = "+" in core or "\uff0b" in core
+        digits = "".join(c for c in core if c.isdigit())
+        # The digit string is what libphonenumber normalises to only without vanity letters and non-ASCII digits.
+        checkable = ascii_letters < 3 and digits.isascii()
+        run = []
+        for r in regions:
+            if has_plus and weight >= self.plus:
+                run.append(r)
+                continue
+            pattern = self.national_pattern[r]
+            if weight >= self.national[r] and (not checkable or pattern is None or pattern.search(digits)):
+                run.append(r)
+                continue
+            pattern = self.idd_pattern[r]
+            if weight >= self.idd[r] and (not checkable or pattern is None or pattern.search(digits)):
+                run.append(r)
+        return run
