@@ -9,3 +9,13 @@ imported; an empty value makes tldextract use the snapshot bundled with it.
 import os
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+# Presidio's entity names the ``pii`` stage looks for unless the recipe says otherwise.
+DEFAULT_ENTITIES: tuple[str, ...] = (
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "IP_ADDRESS",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_SSN",
+)

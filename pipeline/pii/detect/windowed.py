@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from presidio_analyzer import EntityRecognizer, LocalRecognizer, PatternRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-from pipeline.pii.windows import (
+from pipeline.pii.detect.windows import (
     EXPECTED_PATTERNS,
     RUN_SPECS,
     LruCache,
