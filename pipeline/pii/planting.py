@@ -14,7 +14,7 @@ import string
 FIRST = ["john", "maria", "wei", "fatima", "olga", "pierre", "kenji", "amara", "lucas", "sofia"]
 LAST = ["smith", "garcia", "chen", "okafor", "ivanova", "dubois", "tanaka", "mensah", "silva", "rossi"]
 DOMAINS = ["example.com", "mail.example.org", "acme-corp.co.uk", "uni-heidelberg.de", "gmail.com", "t-online.de"]
-IBAN_LAYOUTS = {"DE": 18, "GB": 18, "FR": 23, "NL": 14, "ES": 20, "IT": 23}
+IBAN_LAYOUTS = {"DE": 18, "GB": 18, "FR": 23, "NL": 14, "ES": 20}  # BBAN lengths
 
 
 def _luhn_complete(prefix: str, length: int, rng: random.Random) -> str:
@@ -43,15 +43,16 @@ def _iban(rng: random.Random) -> str:
 def fake_values(rng: random.Random) -> list[tuple[str, str]]:
     """One fake value of each kind, as ``(kind, value)``."""
     first, last = rng.choice(FIRST), rng.choice(LAST)
-    area, exchange, line = rng.randint(201, 989), rng.randint(201, 989), rng.randint(0, 9999)
+    area = rng.choice([212, 213, 303, 312, 415, 512, 617, 646, 702, 713, 818, 917])
+    exchange, line = rng.randint(201, 989), rng.randint(0, 9999)
     phone = rng.choice(
         [
             f"({area}) {exchange}-{line:04d}",
             f"{area}-{exchange}-{line:04d}",
             f"+1 {area} {exchange} {line:04d}",
             f"+44 20 {rng.randint(7000, 8999)} {rng.randint(1000, 9999)}",
-            f"+49 30 {rng.randint(100000, 999999)}",
-            f"0{rng.randint(30, 89)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+            f"+49 30 {rng.randint(1000000, 9999999)}",
+            f"+33 1 {rng.randint(40, 79)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
         ]
     )
     card_prefix = rng.choice(["4", "51", "55", "37", "6011"])
@@ -83,6 +84,8 @@ def plant(text: str, rng: random.Random, count: int = 6) -> tuple[str, list[tupl
         kind, value = rng.choice(fake_values(rng))
         position = rng.randint(0, len(words))
         lead = rng.choice(["contact", "call", "card", "IP", "write to", "account", "ssn", ""])
-        words.insert(position, f"{lead} {value}".strip() if lead else value)
+        # A ';' after the value keeps it from running into the next word or value (an IBAN followed by "here"
+        # reads on into it under IGNORECASE, two numbers side by side are one phone candidate).
+        words.insert(position, f"{lead} {value};".strip())
         planted.append((kind, value))
     return " ".join(words), planted
