@@ -208,6 +208,13 @@ class PhoneWindows:
     * ``,`` with a digit before it (skipping spaces, tabs, commas and hyphens) and a digit after it (skipping
       spaces, tabs and commas): a comma only occurs in the runs ``[ \t,]*`` before an extension keyword and
       ``[ \t,-]*`` after one. This splits lists and dates (``May 30, 2005``).
+    * five or more spaces or tabs between two digits: digit groups are at most four punctuation characters
+      apart, and the unbounded ``[ \\t,]*`` runs of an extension follow or precede a keyword, not a digit.
+      This splits table columns.
+    * an ASCII word with no letter (ASCII or not) right before or after it that is not an extension keyword
+      (``ext``, ``xtn``, ``extension``, ``extensin``, ``anexo``, ``int``, ``x``, in any case): the only letters a candidate holds
+      are those keywords' and the ``x`` separator. This splits ``1990 to 2005``, ``43 in 2000``, ``at 05``.
+      Words touching a non-ASCII character are left alone (``ı`` and ``ó`` can be part of a keyword).
 
     Each piece between cuts that holds a digit is a *core*, trimmed to its first possible candidate start (a
     digit, ``(``, ``[``, ``+`` or their full-width forms) and last possible candidate end (a digit or ``#``).
@@ -243,6 +250,9 @@ class PhoneWindows:
             + "]"
             + r"|(?<=\d):"
             + r"|(?<=\d[ \xa0\t,\-]*),(?=[ \xa0\t,]*\d)"
+            + r"|(?<=\d)[ \xa0\t]{5,}(?=\d)"
+            + r"|(?<![A-Za-z\x80-\U0010ffff])(?!(?i:e?xt(?:ensio?)?n?|anexo|int|x)(?![A-Za-z\x80-\U0010ffff]))"
+            + r"[A-Za-z]+(?![A-Za-z\x80-\U0010ffff])"
         )
         self.cut = regex.compile(cut)
         self.cut_before = regex.compile("(?r)" + cut)
@@ -345,12 +355,15 @@ class PhoneBounds:
 
     * national format: at least ``national[d]`` letters-or-digits (the shortest NSN of any region sharing
       ``d``'s calling code, minus what ``d``'s transform rule inserts); and, when ``d`` has no transform rule and
-      the core has only ASCII digits and fewer than three ASCII letters, the NSN is a contiguous run of the
-      core's digits, so ``national_pattern[d]`` (the general patterns of ``d``'s calling code) must be found
-      somewhere in the core's digit string;
+      the core has only ASCII digits, fewer than three ASCII letters and at most 12 digit runs of at most 20
+      digits, every string the matcher parses is a sequence of whole digit runs of the core (candidates and
+      their inner groups start and end at non-digits); parse() strips at most a national prefix (a match of
+      ``national_prefix_for_parsing``) or the calling code and a national prefix from its front, and an
+      extension from its back. So ``national_pattern[d]`` (the general patterns of ``d``'s calling code) must
+      fully match such a stretch less one of ``prefix_lengths[d]`` leading digits;
     * with ``+``: at least ``plus`` (calling-code digits plus the shortest NSN, minimised over all codes);
-    * with ``d``'s international dialling prefix (``00``, ``011``, ...): at least ``idd[d]``, and the prefix
-      pattern must occur in the digit string.
+    * with ``d``'s international dialling prefix (``00``, ``011``, ...): at least ``idd[d]``, and (when the core
+      is checkable as above) the prefix must match at the start of a digit run, followed by a digit other than 0.
 
     A region none of whose conditions holds is not run on the core. ``tests/test_pii_parity.py`` checks the
     result against the unwrapped recognizer on real text and on brute-forced short digit strings.
@@ -361,6 +374,7 @@ class PhoneBounds:
     plus: int
     national_pattern: dict[str, std_re.Pattern | None]
     idd_pattern: dict[str, std_re.Pattern | None]
+    prefix_lengths: dict[str, tuple[int, ...] | None]
 
     @classmethod
     def for_regions(cls, regions) -> PhoneBounds:
@@ -406,19 +420,35 @@ class PhoneBounds:
         idd: dict[str, float] = {}
         national_pattern: dict[str, std_re.Pattern | None] = {}
         idd_pattern: dict[str, std_re.Pattern | None] = {}
+        prefix_lengths: dict[str, tuple[int, ...] | None] = {}
         for region in regions:
             md = PhoneMetadata.metadata_for_region(region)
             if md is None:
                 national[region] = idd[region] = float("inf")  # parse() refuses numbers without '+' here
-                national_pattern[region] = idd_pattern[region] = None
+                national_pattern[region] = idd_pattern[region] = prefix_lengths[region] = None
                 continue
             national[region] = shortest_nsn(md.country_code) - inserted(md)
             national_pattern[region] = None if md.national_prefix_transform_rule else general_patterns(md.country_code)
             prefix = md.international_prefix
             idd[region] = (sre_parse.parse(prefix).getwidth()[0] + plus) if prefix else float("inf")
             idd_pattern[region] = std_re.compile(prefix) if prefix else None
+            # What parse() strips in front of a national-format NSN: nothing, a national prefix (a match of
+            # national_prefix_for_parsing), or the region's calling code followed by either.
+            strip = md.national_prefix_for_parsing or md.national_prefix
+            low, high = sre_parse.parse(strip).getwidth() if strip else (0, 0)
+            if high > 6:
+                prefix_lengths[region] = None  # too many possibilities: no check
+            else:
+                national_prefixes = {0, *range(low, high + 1)}
+                code = len(str(md.country_code))
+                prefix_lengths[region] = tuple(sorted(national_prefixes | {code + n for n in national_prefixes}))
         return cls(
-            national=national, idd=idd, plus=max(plus, 0), national_pattern=national_pattern, idd_pattern=idd_pattern
+            national=national,
+            idd=idd,
+            plus=max(plus, 0),
+            national_pattern=national_pattern,
+            idd_pattern=idd_pattern,
+            prefix_lengths=prefix_lengths,
         )
 
     def regions_to_run(self, regions, core: str) -> list[str]:
@@ -428,19 +458,55 @@ class PhoneBounds:
         if ascii_letters >= 3:
             weight += sum(1 for c in core if c.isalpha())
         has_plus = "+" in core or "\uff0b" in core
-        digits = "".join(c for c in core if c.isdigit())
-        # The digit string is what libphonenumber normalises to only without vanity letters and non-ASCII digits.
-        checkable = ascii_letters < 3 and digits.isascii()
+        runs = _DIGIT_RUN.findall(core)
+        digits = "".join(runs)
+        # Without vanity letters, non-ASCII digits or runs longer than _PATTERN's 20-digit blocks, every string the
+        # matcher parses is a sequence of whole digit runs of the core.
+        checkable = ascii_letters < 3 and digits.isascii() and len(runs) <= 12 and all(len(r) <= 20 for r in runs)
+        starts, ends = [], []
+        position = 0
+        for digit_run in runs:
+            starts.append(position)
+            position += len(digit_run)
+            ends.append(position)
         run = []
         for r in regions:
             if has_plus and weight >= self.plus:
                 run.append(r)
                 continue
-            pattern = self.national_pattern[r]
-            if weight >= self.national[r] and (not checkable or pattern is None or pattern.search(digits)):
+            if weight >= self.national[r] and (not checkable or self._national_possible(r, digits, starts, ends)):
                 run.append(r)
                 continue
-            pattern = self.idd_pattern[r]
-            if weight >= self.idd[r] and (not checkable or pattern is None or pattern.search(digits)):
+            if weight >= self.idd[r] and (not checkable or self._idd_possible(r, digits, starts)):
                 run.append(r)
         return run
+
+    def _idd_possible(self, region: str, digits: str, starts: list[int]) -> bool:
+        """Whether the region's international prefix can open a parsed string (at a run start).
+
+        ``_parse_prefix_as_idd`` only takes the prefix when a digit other than 0 follows it (no calling code starts
+        with 0).
+        """
+        pattern = self.idd_pattern[region]
+        if pattern is None:
+            return True
+        for start in starts:
+            m = pattern.match(digits, start)
+            if m is not None and m.end() < len(digits) and digits[m.end()] != "0":
+                return True
+        return False
+
+    def _national_possible(self, region: str, digits: str, starts: list[int], ends: list[int]) -> bool:
+        """Whether some whole-run stretch, less an allowed prefix, fully matches the region's NSN patterns."""
+        pattern, lengths = self.national_pattern[region], self.prefix_lengths[region]
+        if pattern is None or lengths is None:
+            return True
+        for i, start in enumerate(starts):
+            for end in ends[i:]:
+                for length in lengths:
+                    if start + length < end and pattern.fullmatch(digits, start + length, end):
+                        return True
+        return False
+
+
+_DIGIT_RUN = std_re.compile(r"\d+")
