@@ -263,8 +263,33 @@ def test_bad_input_matches_presidio_and_does_not_crash(reference, fast, web_text
         "Телефон: +7 495 123-45-67, почта ivan@example.ru",
         "هاتف ٠١٢٣٤٥٦٧٨٩ و support@example.com",
         "\x00\x01 4111111111111111 \ufffd\ud7ff",
+        "ref 4900948022576220 and 0049 30 123456 and 4930 1234567, 00 49 89 1234 5678",  # calling code, no '+'
+
     ]
     assert_parity(texts, reference, fast)
     long_line = " ".join(web_texts[:120]).replace("\n", " ")
     assert len(long_line) > 500_000
     assert spans(fast.analyze(long_line)) == spans(reference.analyze(long_line, language="en", entities=ENTITIES))
+
+
+def test_regions_skipped_by_the_phone_bounds_find_nothing(web_texts, synthetic_texts, fast):
+    """Run libphonenumber's matcher for every region the bounds skip, on every phone window: it finds nothing."""
+    import phonenumbers
+
+    phone = next(r for r in fast.recognizers if isinstance(r, WindowedPhoneRecognizer))
+    rng = random.Random(5)
+    texts = web_texts[::4] + synthetic_texts[::3] + [_number_soup(rng) for _ in range(300)]
+    texts.append("ref 4900948022576220 and 0049 30 123456 and 4930 1234567, 00 49 89 1234 5678")
+    keys = set()
+    for text in texts:
+        for window_start, window_end, core_start, core_end in phone.windows(text):
+            window, offset = phone._find.cache_key(text, window_start, window_end, core_start, core_end)
+            keys.add((window, offset, offset + core_end - core_start))
+    skipped = 0
+    for window, core_start, core_end in keys:
+        to_run = phone.bounds.regions_to_run(phone.inner.supported_regions, window[core_start:core_end])
+        for region in set(phone.inner.supported_regions) - set(to_run):
+            skipped += 1
+            for match in phonenumbers.PhoneNumberMatcher(window, region, leniency=phone.inner.leniency):
+                assert not (core_start <= match.start and match.end <= core_end), (window, region, match)
+    assert skipped > 5000

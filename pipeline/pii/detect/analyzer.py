@@ -96,7 +96,10 @@ class FastAnalyzer:
 
     def analyze(self, text: str) -> list[RecognizerResult]:
         """The spans Presidio finds in ``text`` (skipping Presidio where no recognizer has a window to look at)."""
-        if not text or (self.all_windowed and not any(r.windows(text) for r in self.recognizers)):
+        if not text:
+            return []
+        if self.all_windowed and not any(r.analyze(text, self.entities, None) for r in self.recognizers):
+            # No recognizer matched anything, and Presidio's analyze only ever filters recognizer results.
             return []
         return self.engine.analyze(
             text,

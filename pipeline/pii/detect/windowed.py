@@ -7,6 +7,7 @@ allow-lists all still run in Presidio, on the whole text. Only where the recogni
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections.abc import Iterator
@@ -69,20 +70,37 @@ class _Windowed(LocalRecognizer):
 
 
 class WindowedPatternRecognizer(_Windowed):
-    """A Presidio pattern recognizer run on the runs of ``RunSpec`` characters that hold a trigger."""
+    """A Presidio pattern recognizer run on the runs of ``RunSpec`` characters that hold a trigger.
 
-    def __init__(self, inner: PatternRecognizer, finder: RunWindows):
+    A window's results depend on the window's characters only, so they are cached by window text (most windows,
+    like ``3.5`` or ``10:30`` for the IP recognizer, recur and hold nothing).
+    """
+
+    def __init__(self, inner: PatternRecognizer, finder: RunWindows, cache_size: int = 100_000):
         super().__init__(inner)
         self._find = finder
+        self.cache = LruCache(cache_size)
+
+    def _window_results(self, key: tuple[str, int, int]) -> tuple:
+        window, run_start, run_end = key
+        kept = [
+            r for r in self.inner.analyze(window, self.supported_entities, None) if run_start <= r.start and r.end <= run_end
+        ]
+        return tuple(kept)
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:  # noqa: D102
         results: list[RecognizerResult] = []
         for window_start, window_end, run_start, run_end in self.windows(text):
-            for result in self.inner.analyze(text[window_start:window_end], entities, nlp_artifacts):
+            key = (text[window_start:window_end], run_start - window_start, run_end - window_start)
+            if window_end - window_start <= CACHED_WINDOW_CHARS:
+                found = self.cache.get_or(key, self._window_results)
+            else:
+                found = self._window_results(key)
+            for cached in found:
+                result = copy.deepcopy(cached)
                 result.start += window_start
                 result.end += window_start
-                if run_start <= result.start and result.end <= run_end:
-                    results.append(result)
+                results.append(result)
         return results
 
 

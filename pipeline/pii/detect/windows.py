@@ -356,10 +356,11 @@ class PhoneBounds:
     * national format: at least ``national[d]`` letters-or-digits (the shortest NSN of any region sharing
       ``d``'s calling code, minus what ``d``'s transform rule inserts); and, when ``d`` has no transform rule and
       the core has only ASCII digits, fewer than three ASCII letters and at most 12 digit runs of at most 20
-      digits, every string the matcher parses is a sequence of whole digit runs of the core (candidates and
-      their inner groups start and end at non-digits); parse() strips at most a national prefix (a match of
-      ``national_prefix_for_parsing``) or the calling code and a national prefix from its front, and an
-      extension from its back. So ``national_pattern[d]`` (the general patterns of ``d``'s calling code) must
+      digits (at most 9 if an extension mark ``x``, ``#``, ``~`` or ``int`` is present: extension digits are
+      capped at 9), every string the matcher parses is a sequence of whole digit runs of the core (candidates
+      and their inner groups start and end at non-digits); parse() strips at most a national prefix (a match of
+      ``national_prefix_for_parsing``) or the calling code and up to two national prefixes from its front, and
+      an extension from its back. So ``national_pattern[d]`` (the general patterns of ``d``'s calling code) must
       fully match such a stretch less one of ``prefix_lengths[d]`` leading digits;
     * with ``+``: at least ``plus`` (calling-code digits plus the shortest NSN, minimised over all codes);
     * with ``d``'s international dialling prefix (``00``, ``011``, ...): at least ``idd[d]``, and (when the core
@@ -375,6 +376,7 @@ class PhoneBounds:
     national_pattern: dict[str, std_re.Pattern | None]
     idd_pattern: dict[str, std_re.Pattern | None]
     prefix_lengths: dict[str, tuple[int, ...] | None]
+    shapes: dict[str, list | None]
 
     @classmethod
     def for_regions(cls, regions) -> PhoneBounds:
@@ -408,6 +410,24 @@ class PhoneBounds:
                 patterns.append(f"(?:{pattern})")
             return std_re.compile("|".join(patterns)) if patterns else None
 
+        def desc_shape(desc) -> tuple[frozenset, std_re.Pattern] | None:
+            if desc is None or not desc.national_number_pattern:
+                return None
+            lengths = frozenset(x for x in (desc.possible_length or ()) if x > 0)
+            return lengths, std_re.compile(desc.national_number_pattern)
+
+        def number_shapes(cc: int) -> list | None:
+            """Per region of the calling code: its general description and its number types' descriptions."""
+            found = []
+            for region in COUNTRY_CODE_TO_REGION_CODE.get(cc, ()):
+                md = metadata(cc, region)
+                general = desc_shape(md.general_desc) if md is not None else None
+                if general is None:
+                    return None
+                kinds = [desc_shape(getattr(md, kind, None)) for kind in NUMBER_TYPES]
+                found.append((general, [k for k in kinds if k is not None]))
+            return found
+
         def inserted(md) -> int:
             rule = md.national_prefix_transform_rule if md is not None else None
             return len(std_re.sub(r"\\\d|\$\d", "", rule)) if rule else 0
@@ -421,14 +441,16 @@ class PhoneBounds:
         national_pattern: dict[str, std_re.Pattern | None] = {}
         idd_pattern: dict[str, std_re.Pattern | None] = {}
         prefix_lengths: dict[str, tuple[int, ...] | None] = {}
+        shapes: dict[str, list | None] = {}
         for region in regions:
             md = PhoneMetadata.metadata_for_region(region)
             if md is None:
                 national[region] = idd[region] = float("inf")  # parse() refuses numbers without '+' here
-                national_pattern[region] = idd_pattern[region] = prefix_lengths[region] = None
+                national_pattern[region] = idd_pattern[region] = prefix_lengths[region] = shapes[region] = None
                 continue
             national[region] = shortest_nsn(md.country_code) - inserted(md)
             national_pattern[region] = None if md.national_prefix_transform_rule else general_patterns(md.country_code)
+            shapes[region] = number_shapes(md.country_code)
             prefix = md.international_prefix
             idd[region] = (sre_parse.parse(prefix).getwidth()[0] + plus) if prefix else float("inf")
             idd_pattern[region] = std_re.compile(prefix) if prefix else None
@@ -441,7 +463,11 @@ class PhoneBounds:
             else:
                 national_prefixes = {0, *range(low, high + 1)}
                 code = len(str(md.country_code))
-                prefix_lengths[region] = tuple(sorted(national_prefixes | {code + n for n in national_prefixes}))
+                # With the calling code written without '+', the national prefix can be stripped twice: once by
+                # _maybe_extract_country_code, once more by parse() (4900948022576220 in DE is 49 0 0 948022576220).
+                prefix_lengths[region] = tuple(
+                    sorted(national_prefixes | {code + a + b for a in national_prefixes for b in national_prefixes})
+                )
         return cls(
             national=national,
             idd=idd,
@@ -449,6 +475,7 @@ class PhoneBounds:
             national_pattern=national_pattern,
             idd_pattern=idd_pattern,
             prefix_lengths=prefix_lengths,
+            shapes=shapes,
         )
 
     def regions_to_run(self, regions, core: str) -> list[str]:
@@ -461,8 +488,15 @@ class PhoneBounds:
         runs = _DIGIT_RUN.findall(core)
         digits = "".join(runs)
         # Without vanity letters, non-ASCII digits or runs longer than _PATTERN's 20-digit blocks, every string the
-        # matcher parses is a sequence of whole digit runs of the core.
-        checkable = ascii_letters < 3 and digits.isascii() and len(runs) <= 12 and all(len(r) <= 20 for r in runs)
+        # matcher parses is a sequence of whole digit runs of the core. An extension after 'x', '#', '~' or 'int'
+        # takes at most 9 digits, so with one of those, a run of 10 or more digits can be cut: not checkable.
+        checkable = (
+            ascii_letters < 3
+            and digits.isascii()
+            and len(runs) <= 12
+            and all(len(r) <= 20 for r in runs)
+            and (all(len(r) <= 9 for r in runs) or not _EXTENSION_MARK.search(core))
+        )
         starts, ends = [], []
         position = 0
         for digit_run in runs:
@@ -497,16 +531,45 @@ class PhoneBounds:
         return False
 
     def _national_possible(self, region: str, digits: str, starts: list[int], ends: list[int]) -> bool:
-        """Whether some whole-run stretch, less an allowed prefix, fully matches the region's NSN patterns."""
-        pattern, lengths = self.national_pattern[region], self.prefix_lengths[region]
+        """Whether some whole-run stretch, less an allowed prefix, can be a valid NSN of the calling code.
+
+        Valid means what ``_number_type_helper`` asks of a region: the general description and at least one
+        number type's description (possible lengths and pattern) both match.
+        """
+        pattern, lengths, shapes = self.national_pattern[region], self.prefix_lengths[region], self.shapes[region]
         if pattern is None or lengths is None:
             return True
         for i, start in enumerate(starts):
             for end in ends[i:]:
                 for length in lengths:
                     if start + length < end and pattern.fullmatch(digits, start + length, end):
-                        return True
+                        if shapes is None or _valid_shape(shapes, digits[start + length : end]):
+                            return True
         return False
 
 
 _DIGIT_RUN = std_re.compile(r"\d+")
+_EXTENSION_MARK = std_re.compile(r"[#~xX\u0080-\U0010ffff]|(?i:int)")  # non-ASCII: full-width marks, case folds
+# The number types _number_type_helper tries (any one of them makes a number valid).
+NUMBER_TYPES = (
+    "premium_rate",
+    "toll_free",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+    "fixed_line",
+    "mobile",
+)
+
+
+def _desc_matches(shape: tuple[frozenset, std_re.Pattern], nsn: str) -> bool:
+    lengths, pattern = shape
+    return (not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn) is not None
+
+
+def _valid_shape(shapes: list, nsn: str) -> bool:
+    """Whether ``nsn`` matches some region's general description and one of its number types."""
+    return any(_desc_matches(general, nsn) and any(_desc_matches(k, nsn) for k in kinds) for general, kinds in shapes)
