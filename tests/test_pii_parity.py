@@ -264,7 +264,7 @@ def test_bad_input_matches_presidio_and_does_not_crash(reference, fast, web_text
         "هاتف ٠١٢٣٤٥٦٧٨٩ و support@example.com",
         "\x00\x01 4111111111111111 \ufffd\ud7ff",
         "ref 4900948022576220 and 0049 30 123456 and 4930 1234567, 00 49 89 1234 5678",  # calling code, no '+'
-
+        "call +1 (212) 555-0187856855991     45#9300193412",  # a spaced-out '#' extension
     ]
     assert_parity(texts, reference, fast)
     long_line = " ".join(web_texts[:120]).replace("\n", " ")

@@ -84,7 +84,9 @@ class WindowedPatternRecognizer(_Windowed):
     def _window_results(self, key: tuple[str, int, int]) -> tuple:
         window, run_start, run_end = key
         kept = [
-            r for r in self.inner.analyze(window, self.supported_entities, None) if run_start <= r.start and r.end <= run_end
+            r
+            for r in self.inner.analyze(window, self.supported_entities, None)
+            if run_start <= r.start and r.end <= run_end
         ]
         return tuple(kept)
 

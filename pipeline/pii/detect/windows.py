@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import regex
+from phonenumbers.phonenumberutil import _VALID_PUNCTUATION
 
 logger = logging.getLogger(__name__)
 
@@ -208,9 +209,9 @@ class PhoneWindows:
     * ``,`` with a digit before it (skipping spaces, tabs, commas and hyphens) and a digit after it (skipping
       spaces, tabs and commas): a comma only occurs in the runs ``[ \t,]*`` before an extension keyword and
       ``[ \t,-]*`` after one. This splits lists and dates (``May 30, 2005``).
-    * five or more spaces or tabs between two digits: digit groups are at most four punctuation characters
-      apart, and the unbounded ``[ \\t,]*`` runs of an extension follow or precede a keyword, not a digit.
-      This splits table columns.
+    * five or more spaces or tabs between two digits, unless the digits after them are an extension
+      ``[- ]+(\\d{1,6})#``: digit groups are at most four punctuation characters apart, and the other unbounded
+      runs of an extension (``[ \\t,]*``) follow or precede a keyword, not a digit. This splits table columns.
     * an ASCII word with no letter (ASCII or not) right before or after it that is not an extension keyword
       (``ext``, ``xtn``, ``extension``, ``extensin``, ``anexo``, ``int``, ``x``, in any case): the only letters a candidate holds
       are those keywords' and the ``x`` separator. This splits ``1990 to 2005``, ``43 in 2000``, ``at 05``.
@@ -250,7 +251,7 @@ class PhoneWindows:
             + "]"
             + r"|(?<=\d):"
             + r"|(?<=\d[ \xa0\t,\-]*),(?=[ \xa0\t,]*\d)"
-            + r"|(?<=\d)[ \xa0\t]{5,}(?=\d)"
+            + r"|(?<=\d)[ \xa0\t]{5,}(?=\d)(?!\d{1,6}#)"
             + r"|(?<![A-Za-z\x80-\U0010ffff])(?!(?i:e?xt(?:ensio?)?n?|anexo|int|x)(?![A-Za-z\x80-\U0010ffff]))"
             + r"[A-Za-z]+(?![A-Za-z\x80-\U0010ffff])"
         )
@@ -449,7 +450,9 @@ class PhoneBounds:
                 national_pattern[region] = idd_pattern[region] = prefix_lengths[region] = shapes[region] = None
                 continue
             national[region] = shortest_nsn(md.country_code) - inserted(md)
-            national_pattern[region] = None if md.national_prefix_transform_rule else general_patterns(md.country_code)
+            rule = md.national_prefix_transform_rule
+            suffix_only = bool(rule) and _keeps_trailing_group(md.national_prefix_for_parsing, rule)
+            national_pattern[region] = general_patterns(md.country_code) if (not rule or suffix_only) else None
             shapes[region] = number_shapes(md.country_code)
             prefix = md.international_prefix
             idd[region] = (sre_parse.parse(prefix).getwidth()[0] + plus) if prefix else float("inf")
@@ -458,7 +461,9 @@ class PhoneBounds:
             # national_prefix_for_parsing), or the region's calling code followed by either.
             strip = md.national_prefix_for_parsing or md.national_prefix
             low, high = sre_parse.parse(strip).getwidth() if strip else (0, 0)
-            if high > 6:
+            if suffix_only:
+                prefix_lengths[region] = ()  # any prefix: the NSN is checked as a suffix of its possible lengths
+            elif high > 6:
                 prefix_lengths[region] = None  # too many possibilities: no check
             else:
                 national_prefixes = {0, *range(low, high + 1)}
@@ -485,8 +490,14 @@ class PhoneBounds:
         if ascii_letters >= 3:
             weight += sum(1 for c in core if c.isalpha())
         has_plus = "+" in core or "\uff0b" in core
-        runs = _DIGIT_RUN.findall(core)
+        matches = list(_DIGIT_RUN.finditer(core))
+        runs = [m.group() for m in matches]
         digits = "".join(runs)
+        # linked[k]: runs k and k+1 can be in one candidate's digit part (at most four punctuation characters)
+        linked = [
+            _PUNCTUATION_GAP.fullmatch(core, matches[k].end(), matches[k + 1].start()) is not None
+            for k in range(len(matches) - 1)
+        ]
         # Without vanity letters, non-ASCII digits or runs longer than _PATTERN's 20-digit blocks, every string the
         # matcher parses is a sequence of whole digit runs of the core. An extension after 'x', '#', '~' or 'int'
         # takes at most 9 digits, so with one of those, a run of 10 or more digits can be cut: not checkable.
@@ -508,7 +519,9 @@ class PhoneBounds:
             if has_plus and weight >= self.plus:
                 run.append(r)
                 continue
-            if weight >= self.national[r] and (not checkable or self._national_possible(r, digits, starts, ends)):
+            if weight >= self.national[r] and (
+                not checkable or self._national_possible(r, digits, starts, ends, linked)
+            ):
                 run.append(r)
                 continue
             if weight >= self.idd[r] and (not checkable or self._idd_possible(r, digits, starts)):
@@ -530,7 +543,9 @@ class PhoneBounds:
                 return True
         return False
 
-    def _national_possible(self, region: str, digits: str, starts: list[int], ends: list[int]) -> bool:
+    def _national_possible(
+        self, region: str, digits: str, starts: list[int], ends: list[int], linked: list[bool]
+    ) -> bool:
         """Whether some whole-run stretch, less an allowed prefix, can be a valid NSN of the calling code.
 
         Valid means what ``_number_type_helper`` asks of a region: the general description and at least one
@@ -539,8 +554,23 @@ class PhoneBounds:
         pattern, lengths, shapes = self.national_pattern[region], self.prefix_lengths[region], self.shapes[region]
         if pattern is None or lengths is None:
             return True
+        if lengths == ():
+            # The transform keeps the digits after the stripped prefix: the NSN is a suffix of some stretch, so
+            # any start before a run end will do.
+            first = 0  # first run of the current group of linked runs
+            for j, end in enumerate(ends):
+                if j and not linked[j - 1]:
+                    first = j
+                for start in range(max(starts[first], end - 17), end):  # the longest NSN has 17 digits
+                    if pattern.fullmatch(digits, start, end):
+                        if shapes is None or _valid_shape(shapes, digits[start:end]):
+                            return True
+            return False
         for i, start in enumerate(starts):
-            for end in ends[i:]:
+            for j in range(i, len(ends)):
+                if j > i and not linked[j - 1]:
+                    break
+                end = ends[j]
                 for length in lengths:
                     if start + length < end and pattern.fullmatch(digits, start + length, end):
                         if shapes is None or _valid_shape(shapes, digits[start + length : end]):
@@ -549,6 +579,8 @@ class PhoneBounds:
 
 
 _DIGIT_RUN = std_re.compile(r"\d+")
+# What separates two digit blocks of one candidate: _PATTERN's _PUNCTUATION, with its flags.
+_PUNCTUATION_GAP = std_re.compile("[" + _VALID_PUNCTUATION + "]{0,4}", std_re.IGNORECASE | std_re.UNICODE)
 _EXTENSION_MARK = std_re.compile(r"[#~xX\u0080-\U0010ffff]|(?i:int)")  # non-ASCII: full-width marks, case folds
 # The number types _number_type_helper tries (any one of them makes a number valid).
 NUMBER_TYPES = (
@@ -563,6 +595,37 @@ NUMBER_TYPES = (
     "fixed_line",
     "mobile",
 )
+
+
+def _keeps_trailing_group(prefix_pattern: str | None, rule: str) -> bool:
+    """Whether a transform rule is one back-reference to a group that ends the national-prefix pattern.
+
+    Then the transformed number is that group followed by the rest of the number: a suffix of the digits (for
+    Brazil, ``(?:0|90)(?:(carrier)(\\d{10,11}))?`` with rule ``\\2`` drops the prefix and the carrier code).
+    """
+    m = std_re.fullmatch(r"\\(\d)|\$(\d)", rule)
+    if not m or not prefix_pattern:
+        return False
+    group = int(m.group(1) or m.group(2))
+    try:
+        from re import _parser as sre_parse
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse  # type: ignore[no-redef]
+    items = list(sre_parse.parse(prefix_pattern))
+    while items:
+        op, av = items[-1]
+        name = str(op)
+        if name == "SUBPATTERN":
+            if av[0] == group:
+                return True
+            if av[0] is not None:
+                return False
+            items = list(av[3])
+        elif name in ("MAX_REPEAT", "MIN_REPEAT") and av[0] == 0 and av[1] == 1:
+            items = list(av[2])
+        else:
+            return False
+    return False
 
 
 def _desc_matches(shape: tuple[frozenset, std_re.Pattern], nsn: str) -> bool:
