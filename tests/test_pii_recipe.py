@@ -17,12 +17,16 @@ import pytest
 
 from pipeline.pii.planting import plant
 
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+
 try:
-    from pipeline.cli import main as cli_main
+    from pipeline import cli as _cli
+
+    # Only this checkout's runtime: an installed Curate from another checkout would mix two trees.
+    cli_main = _cli.main if Path(_cli.__file__).resolve().is_relative_to(ROOT) else None
 except ImportError:  # the runtime is not merged yet
     cli_main = None
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def file_contents(path: Path) -> str:

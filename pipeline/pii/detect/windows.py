@@ -324,22 +324,26 @@ def _context_char(c: str) -> str:
     return canonical
 
 
-class LruCache(OrderedDict):
-    """A small least-recently-used dictionary (phone windows repeat a lot: years, prices, counts)."""
+class LruCache:
+    """A small least-recently-used dictionary (windows repeat a lot: years, prices, counts). Picklable."""
 
-    def __init__(self, size: int):
-        super().__init__()
+    def __init__(self, size: int = 100_000):
         self.size = size
+        self.entries: OrderedDict = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.entries)
 
     def get_or(self, key, compute: Callable):
-        value = self.get(key)
+        entries = self.entries
+        value = entries.get(key)
         if value is None:
             value = compute(key)
-            self[key] = value
-            if len(self) > self.size:
-                self.popitem(last=False)
+            entries[key] = value
+            if len(entries) > self.size:
+                entries.popitem(last=False)
         else:
-            self.move_to_end(key)
+            entries.move_to_end(key)
         return value
 
 
