@@ -382,6 +382,7 @@ class PhoneBounds:
     idd_pattern: dict[str, std_re.Pattern | None]
     prefix_lengths: dict[str, tuple[int, ...] | None]
     shapes: dict[str, list | None]
+    prefix_checks: dict[str, tuple | None]
 
     @classmethod
     def for_regions(cls, regions) -> PhoneBounds:
@@ -447,11 +448,13 @@ class PhoneBounds:
         idd_pattern: dict[str, std_re.Pattern | None] = {}
         prefix_lengths: dict[str, tuple[int, ...] | None] = {}
         shapes: dict[str, list | None] = {}
+        prefix_checks: dict[str, tuple | None] = {}
         for region in regions:
             md = PhoneMetadata.metadata_for_region(region)
             if md is None:
                 national[region] = idd[region] = float("inf")  # parse() refuses numbers without '+' here
                 national_pattern[region] = idd_pattern[region] = prefix_lengths[region] = shapes[region] = None
+                prefix_checks[region] = None
                 continue
             national[region] = shortest_nsn(md.country_code) - inserted(md)
             rule = md.national_prefix_transform_rule
@@ -477,6 +480,13 @@ class PhoneBounds:
                 prefix_lengths[region] = tuple(
                     sorted(national_prefixes | {code + a + b for a in national_prefixes for b in national_prefixes})
                 )
+            main = PhoneMetadata.metadata_for_region(region_code_for_country_code(md.country_code))
+            patterns = [
+                p for p in {md.national_prefix_for_parsing, getattr(main, "national_prefix_for_parsing", None)} if p
+            ]
+            prefix_checks[region] = (
+                (tuple(std_re.compile(p) for p in patterns), str(md.country_code), main) if main is not None else None
+            )
         return cls(
             national=national,
             idd=idd,
@@ -485,6 +495,7 @@ class PhoneBounds:
             idd_pattern=idd_pattern,
             prefix_lengths=prefix_lengths,
             shapes=shapes,
+            prefix_checks=prefix_checks,
         )
 
     def regions_to_run(self, regions, core: str) -> list[str]:
@@ -577,9 +588,32 @@ class PhoneBounds:
                 end = ends[j]
                 for length in lengths:
                     if start + length < end and pattern.fullmatch(digits, start + length, end):
-                        if shapes is None or _valid_shape(shapes, digits[start + length : end]):
+                        nsn = digits[start + length : end]
+                        if (shapes is None or _valid_shape(shapes, nsn)) and self._prefix_possible(
+                            region, digits, start, length, nsn
+                        ):
                             return True
         return False
+
+    def _prefix_possible(self, region: str, digits: str, start: int, length: int, nsn: str) -> bool:
+        """Whether parse() can strip exactly ``length`` digits in front of ``nsn`` and the match still verify.
+
+        A national prefix is stripped only where ``national_prefix_for_parsing`` matches, by exactly its match;
+        a calling code only where its digits are written. With nothing stripped, the matcher's
+        ``_is_national_prefix_present_if_required`` refuses the number when the formatting rule chosen for the
+        NSN requires a national prefix that the written digits do not start with (``1998`` is no German number
+        written without its leading 0).
+        """
+        checks = self.prefix_checks[region]
+        if checks is None:
+            return True
+        prefixes, code, main = checks
+        matches = [m for m in (p.match(digits, start) for p in prefixes) if m is not None]
+        if length == 0:
+            return bool(matches) or not _prefix_required(main, nsn)
+        if any(m.end() - start == length for m in matches):
+            return True
+        return digits.startswith(code, start)
 
 
 _DIGIT_RUN = std_re.compile(r"\d+")
@@ -630,6 +664,21 @@ def _keeps_trailing_group(prefix_pattern: str | None, rule: str) -> bool:
         else:
             return False
     return False
+
+
+def _prefix_required(metadata, nsn: str) -> bool:
+    """Whether libphonenumber requires a written national prefix for ``nsn`` (see the matcher's VALID check)."""
+    from phonenumbers.phonenumberutil import (
+        _choose_formatting_pattern_for_number,
+        _formatting_rule_has_first_group_only,
+    )
+
+    rule = _choose_formatting_pattern_for_number(metadata.number_format, nsn)
+    if rule is None or not rule.national_prefix_formatting_rule:
+        return False
+    if rule.national_prefix_optional_when_formatting:
+        return False
+    return not _formatting_rule_has_first_group_only(rule.national_prefix_formatting_rule)
 
 
 def _desc_matches(shape: tuple[frozenset, std_re.Pattern], nsn: str) -> bool:
