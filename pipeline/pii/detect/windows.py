@@ -432,6 +432,9 @@ class PhoneBounds:
                     return None
                 kinds = [desc_shape(getattr(md, kind, None)) for kind in NUMBER_TYPES]
                 found.append((general, [k for k in kinds if k is not None]))
+            every_type = [k[1].pattern for _, kinds in found for k in kinds]
+            if every_type:  # last entry: one regex for "some type of some region", a quick first test
+                found.append(std_re.compile("|".join(f"(?:{p})" for p in every_type)))
             return found
 
         def inserted(md) -> int:
@@ -581,18 +584,29 @@ class PhoneBounds:
                         if shapes is None or _valid_shape(shapes, digits[start:end]):
                             return True
             return False
+        checks = self.prefix_checks[region]
         for i, start in enumerate(starts):
+            if checks is None:
+                allowed = lengths
+            else:
+                # Only prefixes actually written here: a national prefix exactly as national_prefix_for_parsing
+                # matches, or the calling code (then up to two national prefixes, any of the lengths).
+                prefixes, code, _ = checks
+                ends_here = {m.end() - start for m in (p.match(digits, start) for p in prefixes) if m is not None}
+                with_code = digits.startswith(code, start)
+                allowed = [n for n in lengths if n == 0 or n in ends_here or (with_code and n >= len(code))]
             for j in range(i, len(ends)):
                 if j > i and not linked[j - 1]:
                     break
                 end = ends[j]
-                for length in lengths:
-                    if start + length < end and pattern.fullmatch(digits, start + length, end):
-                        nsn = digits[start + length : end]
-                        if (shapes is None or _valid_shape(shapes, nsn)) and self._prefix_possible(
-                            region, digits, start, length, nsn
-                        ):
-                            return True
+                for length in allowed:
+                    if start + length >= end or not pattern.fullmatch(digits, start + length, end):
+                        continue
+                    nsn = digits[start + length : end]
+                    if shapes is not None and not _valid_shape(shapes, nsn):
+                        continue
+                    if length or self._prefix_possible(region, digits, start, 0, nsn):
+                        return True
         return False
 
     def _prefix_possible(self, region: str, digits: str, start: int, length: int, nsn: str) -> bool:
@@ -688,4 +702,10 @@ def _desc_matches(shape: tuple[frozenset, std_re.Pattern], nsn: str) -> bool:
 
 def _valid_shape(shapes: list, nsn: str) -> bool:
     """Whether ``nsn`` matches some region's general description and one of its number types."""
-    return any(_desc_matches(general, nsn) and any(_desc_matches(k, nsn) for k in kinds) for general, kinds in shapes)
+    any_type = shapes[-1] if shapes and isinstance(shapes[-1], std_re.Pattern) else None
+    if any_type is not None and any_type.fullmatch(nsn) is None:
+        return False  # no number type of any region of the calling code has this form
+    return any(
+        _desc_matches(general, nsn) and any(_desc_matches(k, nsn) for k in kinds)
+        for general, kinds in (shape for shape in shapes if not isinstance(shape, std_re.Pattern))
+    )
