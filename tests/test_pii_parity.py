@@ -293,3 +293,23 @@ def test_regions_skipped_by_the_phone_bounds_find_nothing(web_texts, synthetic_t
             for match in phonenumbers.PhoneNumberMatcher(window, region, leniency=phone.inner.leniency):
                 assert not (core_start <= match.start and match.end <= core_end), (window, region, match)
     assert skipped > 5000
+
+
+def test_parity_with_a_spacy_pipeline_and_context_words(synthetic_texts, tmp_path):
+    """With a spaCy NLP engine (a saved blank pipeline: no download), Presidio tokenizes the whole text and its
+    context enhancer looks around each span for words like "phone" or "card"; spans and scores stay identical."""
+    import spacy
+
+    model = tmp_path / "blank_en"
+    spacy.blank("en").to_disk(model)
+    entities = ENTITIES + ["PERSON"]
+    reference = build_presidio_analyzer(spacy_model=str(model))
+    fast = FastAnalyzer(entities, spacy_model=str(model))
+    texts = [t for t in synthetic_texts if any(w in t.lower() for w in ("phone", "card", "call", "ssn", "email"))]
+    assert len(texts) > 50
+    total = 0
+    for text in texts[:150]:
+        expected = spans(reference.analyze(text, language="en", entities=entities))
+        assert spans(fast.analyze(text)) == expected
+        total += len(expected)
+    assert total > 30
