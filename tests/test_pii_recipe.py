@@ -59,7 +59,8 @@ def test_planted_pii_appears_in_no_output_file(tmp_path: Path):
     # two short documents that the first filter drops before the pii stage
     for i in range(2):
         text, values = plant("tiny note", rng, count=2)
-        records.append({"id": f"short-{i}", "text": text, "url": None, "title": "short"})
+        # PII in an original field too: the ledger of a stage before `pii` must scrub those as well
+        records.append({"id": f"short-{i}", "text": text, "url": None, "title": f"short, by {values[0][1]}"})
         planted += values
     source = tmp_path / "in" / "docs.jsonl"
     source.parent.mkdir()

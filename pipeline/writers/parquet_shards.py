@@ -88,6 +88,8 @@ class ShardedParquetWriter(PipelineStep):
         self.ledger_label = ledger_label
         self.scrub = scrub
         self.keep_text = keep_text
+        params = getattr(scrub, "params", None)
+        self._scrub_fields = hasattr(scrub, "scrub_value") and getattr(params, "scrub_metadata", True)
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -106,7 +108,10 @@ class ShardedParquetWriter(PipelineStep):
     def _append(self, doc: Document) -> int:
         md = doc.metadata
         text = (self.scrub(doc.text) if self.scrub else doc.text) if self.keep_text else None
-        original = _json(md.get(ORIGINAL) or {})
+        original_fields = md.get(ORIGINAL) or {}
+        if self.scrub is not None and self._scrub_fields:
+            original_fields = self.scrub.scrub_value(original_fields)[0]  # the pii stage scrubs these too
+        original = _json(original_fields)
         p = self._pending
         p["id"].append(doc.id)
         p["text"].append(text)
