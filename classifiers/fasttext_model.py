@@ -88,10 +88,12 @@ class FastTextQualityModel:
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """P(positive) of each text, in one call into fastText's C++ (no Python per-label work per document)."""
-        lines = [self.prepare(t) for t in texts]
+        # the trailing \n is fastText's end-of-sentence token "</s>": every training line had it, and its public
+        # predict() appends it too, so the scores are exactly predict()'s
+        lines = [self.prepare(t) + "\n" for t in texts]
         try:
             labels, probs = self._model.f.multilinePredict(lines, -1, 0.0, "strict")
-        except UnicodeEncodeError:  # lone surrogates cannot cross into C++: replace them, score the rest as is
+        except (UnicodeEncodeError, TypeError):  # lone surrogates cannot cross into C++: replace them, retry
             lines = [line.encode("utf-8", "replace").decode("utf-8") for line in lines]
             labels, probs = self._model.f.multilinePredict(lines, -1, 0.0, "strict")
         pos = self.positive_label
@@ -174,6 +176,7 @@ def train_model(positives: Sequence[str], negatives: Sequence[str], params: Trai
         for _ in range(8):
             try:
                 model = fasttext.train_supervised(input=train_file, **args)
+                model.predict("the")  # a diverged model trains "fine" and fails here, on its first use
                 break
             except RuntimeError as e:
                 if "NaN" not in str(e):

@@ -22,23 +22,24 @@ SCHEMES = ("curate", "dclm")
 DEFAULT_SCHEME = "curate"
 DEFAULT_MAX_CHARS = 1000
 
-_SENTENCE_ENDS = (".\n", "!\n", "?\n", '"\n', ".”\n")
+_SENTENCE_ENDS = (".\n", "!\n", "?\n", '"\n', "”\n")
+_FINAL_ENDS = (".", "!", "?", '"', "”")
 
 
-def layout_tokens(text: str) -> list[str]:
-    """Bucketed layout signals of a stripped text, as tokens: ``__c`` length, ``__l`` lines, ``__cpl`` characters
-    per line, ``__ep`` share of lines ending with sentence punctuation (in fifths).
+def layout_tokens(total_chars: int, head: str) -> list[str]:
+    """Bucketed layout signals as tokens: ``__c`` the document's length, then from the head ``__l`` lines,
+    ``__cpl`` characters per line and ``__ep`` the share of lines ending like a sentence (in fifths).
 
-    Each count is a C-speed ``len``/``str.count`` scan, so the tokens cost a few microseconds even on long pages.
-    Buckets are powers of two (``int.bit_length``), coarse enough to be seen often in small training sets.
+    Only the length covers the whole document (``len`` is free); the rest is counted on the head, so the cost
+    of a document is bounded however long it is. Buckets are powers of two (``int.bit_length``): coarse enough
+    to be seen often in a small training set.
     """
-    n_chars = len(text)
-    n_lines = text.count("\n") + 1
-    ends = sum(text.count(p) for p in _SENTENCE_ENDS) + (text[-1:] in '.!?"”')
+    n_lines = head.count("\n") + 1
+    ends = sum(head.count(p) for p in _SENTENCE_ENDS) + (head[-1:] in _FINAL_ENDS)
     return [
-        f"__c{n_chars.bit_length()}",
-        f"__l{min(n_lines, 1 << 12).bit_length()}",
-        f"__cpl{(n_chars // n_lines).bit_length()}",
+        f"__c{total_chars.bit_length()}",
+        f"__l{n_lines.bit_length()}",
+        f"__cpl{(len(head) // n_lines).bit_length()}",
         f"__ep{min(5, 5 * ends // n_lines)}",
     ]
 
@@ -46,20 +47,19 @@ def layout_tokens(text: str) -> list[str]:
 def normalize(text: str, scheme: str = DEFAULT_SCHEME, max_chars: int | None = DEFAULT_MAX_CHARS) -> str:
     """The single line a fastText model is trained on or scores, for ``text`` under ``scheme``.
 
-    The result never contains a line break (fastText reads one example per line) and is never empty for a
-    non-empty scheme output; empty or whitespace-only text gives ``""`` (``dclm``) or layout tokens only.
+    The result never contains a line break (fastText reads one example per line). Empty or whitespace-only
+    text gives ``""`` (``dclm``) or layout tokens only (``curate``).
     """
     if scheme == "dclm":
         head = text if max_chars is None else text[:max_chars]
         return " ".join(head.strip().splitlines())
     if scheme != "curate":
         raise ValueError(f"unknown normalisation scheme {scheme!r} (known: {', '.join(SCHEMES)})")
-    text = text.strip()
-    head = text if max_chars is None else text[:max_chars]
-    # splitlines() would also cut at \r, \x0b, \x1c.. and the Unicode separators: fastText must see none of them
-    # and a line break is the only layout worth a token, so everything else becomes a plain space.
-    head = " __nl__ ".join(head.lower().splitlines())
-    tokens = layout_tokens(text)
-    # the layout tokens go three times: with word bigrams each one also forms pairs with its neighbours, and
-    # repeating them gives them the weight of a few words in a document of hundreds
-    return f"{head} {' '.join(tokens)} {' '.join(tokens)} {' '.join(tokens)}"
+    head = (text if max_chars is None else text[:max_chars]).strip()
+    tokens = " ".join(layout_tokens(len(text), head))
+    # splitlines() also cuts at \r, \v, \f and the Unicode line separators: fastText must see none of them, and a
+    # line break is the one piece of layout worth a word, so each becomes the token __nl__
+    words = " __nl__ ".join(head.lower().splitlines())
+    # the layout tokens go three times: repeated, they weigh like a few words in a document of hundreds, and with
+    # word bigrams they also pair with each other
+    return f"{words} {tokens} {tokens} {tokens}"
