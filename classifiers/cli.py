@@ -49,6 +49,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         scheme=args.normalization,
         max_chars=args.max_chars or None,
         quantize=args.quantize,
+        cutoff=args.cutoff,
+        threads=args.threads,
     )
     positives = list(iter_texts(args.positive, args.format, args.text_key))
     negatives = list(iter_texts(args.negative, args.format, args.text_key))
@@ -57,7 +59,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 2
     pos_train, pos_held = holdout_split(positives, args.holdout)
     neg_train, neg_held = holdout_split(negatives, args.holdout)
-    model, counts, lr_used = train_model(pos_train, neg_train, params)
+    model, counts, used = train_model(pos_train, neg_train, params)
     metrics = None
     if pos_held and neg_held:
         scorer = FastTextQualityModel(path=str(args.out), scheme=params.scheme, max_chars=params.max_chars)
@@ -69,7 +71,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     counts.update(read_positive=len(positives), read_negative=len(negatives))
     counts.update(heldout_positive=len(pos_held), heldout_negative=len(neg_held))
     data = {"positive": list(args.positive), "negative": list(args.negative), "format": args.format or "inferred"}
-    card = build_card(params, data, counts, lr_used, metrics, notes=args.notes or "")
+    card = build_card(params, data, counts, used, metrics, notes=args.notes or "")
     cp = save_model(model, args.out, card)
     print(f"model: {args.out}\ncard: {cp}")
     print(f"trained on {counts['positive']} positive and {counts['negative']} negative documents")
@@ -116,9 +118,15 @@ def register_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPar
     train.add_argument("--text-key", default=None, help="jsonl/parquet field holding the text (default: text)")
     train.add_argument("--word-ngrams", type=int, default=2)
     train.add_argument("--dim", type=int, default=16)
-    train.add_argument("--epoch", type=int, default=50)
-    train.add_argument("--lr", type=float, default=0.1)
-    train.add_argument("--bucket", type=int, default=200_000, help="hash buckets for word n-grams")
+    train.add_argument(
+        "--epoch",
+        type=int,
+        default=50,
+        help="passes over the data (50 suits thousands of documents; far fewer suffice for hundreds of thousands)",
+    )
+    train.add_argument("--lr", type=float, default=0.5, help="learning rate (halved and retried if training diverges)")
+    train.add_argument("--threads", type=int, default=1, help="fastText threads (more than 1: not reproducible)")
+    train.add_argument("--bucket", type=int, default=2_000_000, help="hash buckets for word n-grams")
     train.add_argument("--min-count", type=int, default=1)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--normalization", choices=SCHEMES, default="curate")
@@ -129,7 +137,10 @@ def register_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPar
         help=f"read only the first N characters as words (default {DEFAULT_MAX_CHARS}; 0: all)",
     )
     train.add_argument("--holdout", type=float, default=0.1, help="share held out for the card's metrics")
-    train.add_argument("--quantize", action="store_true", help="quantize the model (smaller file)")
+    train.add_argument("--quantize", action="store_true", help="quantize the model (a far smaller file)")
+    train.add_argument(
+        "--cutoff", type=int, default=0, help="with --quantize: keep only the N most useful words and n-grams"
+    )
     train.add_argument("--notes", default=None, help="free text for the model card")
     train.add_argument("--out", required=True, type=Path, metavar="MODEL.bin")
     train.set_defaults(func=cmd_train)

@@ -119,13 +119,15 @@ class TrainParams:
     dim: int = 16
     epoch: int = 50
     lr: float = 0.1
-    bucket: int = 200_000
+    bucket: int = 2_000_000
     min_count: int = 1
     seed: int = 0
     scheme: str = DEFAULT_SCHEME
     max_chars: int | None = DEFAULT_MAX_CHARS
     quantize: bool = False
     cutoff: int = 0  # quantize: keep this many words/ngrams (0: all)
+    threads: int = 1  # 1: the same model on every run for the same data and seed
+    dsub: int = 2  # quantize: dimensions per sub-quantizer (1: one byte per dimension, nearly lossless)
 
     def fasttext_args(self) -> dict[str, Any]:
         return dict(
@@ -136,7 +138,7 @@ class TrainParams:
             bucket=self.bucket,
             minCount=self.min_count,
             seed=self.seed,
-            thread=1,  # one thread: the result is the same on every run for the same data and seed
+            thread=self.threads,
             verbose=0,
         )
 
@@ -158,10 +160,10 @@ def write_training_file(path: str, positives: Iterable[str], negatives: Iterable
 
 
 def train_model(positives: Sequence[str], negatives: Sequence[str], params: TrainParams):
-    """Train a fastText model on the texts; returns ``(model, counts, lr_used)``.
+    """Train a fastText model on the texts; returns ``(model, counts, used)`` (``used``: the lr and seed).
 
-    fastText can diverge (``Encountered NaN``) at a high learning rate on few, long examples; the rate is then
-    halved and training restarts, and the rate that worked is reported so the card says what was really used.
+    fastText training sometimes diverges (``Encountered NaN``) on few examples; it then restarts with other seeds
+    and lower rates, and ``used`` says which worked, so the card says what was really used.
     """
     import fasttext
 
@@ -173,7 +175,7 @@ def train_model(positives: Sequence[str], negatives: Sequence[str], params: Trai
         if not counts["positive"] or not counts["negative"]:
             raise ValueError(f"after normalisation a class is empty: {counts}")
         args = params.fasttext_args()
-        for _ in range(8):
+        for attempt in range(8):
             try:
                 model = fasttext.train_supervised(input=train_file, **args)
                 model.predict("the")  # a diverged model trains "fine" and fails here, on its first use
@@ -181,19 +183,25 @@ def train_model(positives: Sequence[str], negatives: Sequence[str], params: Trai
             except RuntimeError as e:
                 if "NaN" not in str(e):
                     raise
-                args["lr"] /= 2
+                # divergence depends on the seed as much as on the rate (it happens with few hash buckets):
+                # try the next seeds, then halve the rate; the card records what was used
+                args["seed"] = params.seed + 1000 * (attempt + 1)
+                if attempt >= 3:
+                    args["lr"] /= 2
         else:
-            raise RuntimeError("fastText training diverged even at a tiny learning rate")
+            raise RuntimeError("fastText training diverged (NaN) with 8 seeds and learning rates")
         if params.quantize:
-            model.quantize(input=train_file, qnorm=True, retrain=params.cutoff > 0, cutoff=params.cutoff)
-    return model, counts, args["lr"]
+            model.quantize(
+                input=train_file, qnorm=True, retrain=params.cutoff > 0, cutoff=params.cutoff, dsub=params.dsub
+            )
+    return model, counts, {"lr": args["lr"], "seed": args["seed"]}
 
 
 def build_card(
     params: TrainParams,
     data: dict[str, Any],
     counts: dict[str, int],
-    lr_used: float,
+    used: dict[str, Any],
     metrics: dict[str, Any] | None,
     notes: str = "",
 ) -> dict[str, Any]:
@@ -210,11 +218,14 @@ def build_card(
             "dim": params.dim,
             "epoch": params.epoch,
             "lr": params.lr,
-            "lr_used": lr_used,
+            "lr_used": used["lr"],
+            "seed_used": used["seed"],
             "bucket": params.bucket,
             "min_count": params.min_count,
             "seed": params.seed,
             "quantized": params.quantize,
+            "quantize_cutoff": params.cutoff,
+            "quantize_dsub": params.dsub,
             "loss": "softmax",
         },
         "data": data,

@@ -64,8 +64,10 @@ class QualityScoreFilter(BaseFilter):
         self.params = params
         self.threshold = threshold
         self._model: FastTextQualityModel | None = None
-        # load (and so validate) the model now, so a bad path fails when the recipe is built, not mid-run
+        # load (and so validate) the model now, so a bad path fails when the recipe is built, not mid-run; then
+        # forget it: executors copy and pickle steps before running them, and the C++ model can be neither
         self.model  # noqa: B018
+        self._model = None
 
     @property
     def model(self) -> FastTextQualityModel:

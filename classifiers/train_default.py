@@ -40,12 +40,13 @@ DEFAULT_PARAMS = TrainParams(
     dim=16,
     epoch=50,
     lr=0.5,
-    bucket=100_000,
+    bucket=2_000_000,
     min_count=1,
     seed=0,
     scheme="curate",
     max_chars=1000,
     quantize=True,
+    cutoff=100_000,
 )
 # "plain fastText": DCLM's text preparation, whole documents, word bigrams, fastText's other defaults
 PLAIN_PARAMS = TrainParams(
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
     pos = [t for t, y in zip(texts, labels, strict=True) if y == 1]
     neg = [t for t, y in zip(texts, labels, strict=True) if y == 0]
-    model, counts, lr_used = train_model(pos, neg, params)
+    model, counts, used = train_model(pos, neg, params)
     scorer = FastTextQualityModel(path=args.out, scheme=params.scheme, max_chars=params.max_chars)
     scorer._model = model
     train_metrics = evaluate(labels, scorer.score(texts).tolist())
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         "It is a starting point and a demonstration, not DCLM's classifier (which trained on 400k documents): "
         "train your own with `curate classifier train` on your reference data for production use."
     )
-    card = build_card(params, data, counts, lr_used, metrics, notes=notes)
+    card = build_card(params, data, counts, used, metrics, notes=notes)
     card["trained_with"] = "PYTHONPATH=. python3 -m classifiers.train_default"
     cp = save_model(model, args.out, card)
     print(f"wrote {args.out} ({Path(args.out).stat().st_size:,} bytes) and {cp} in {time.time() - t0:.0f}s")
