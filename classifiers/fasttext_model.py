@@ -127,6 +127,7 @@ class TrainParams:
     quantize: bool = False
     cutoff: int = 0  # quantize: keep this many words/ngrams (0: all)
     threads: int = 1  # 1: the same model on every run for the same data and seed
+    retrain: bool = True  # quantize with a cutoff: retrain the kept rows (fastText's default advice)
     dsub: int = 2  # quantize: dimensions per sub-quantizer (1: one byte per dimension, nearly lossless)
 
     def fasttext_args(self) -> dict[str, Any]:
@@ -192,7 +193,11 @@ def train_model(positives: Sequence[str], negatives: Sequence[str], params: Trai
             raise RuntimeError("fastText training diverged (NaN) with 8 seeds and learning rates")
         if params.quantize:
             model.quantize(
-                input=train_file, qnorm=True, retrain=params.cutoff > 0, cutoff=params.cutoff, dsub=params.dsub
+                input=train_file,
+                qnorm=True,
+                retrain=params.retrain and params.cutoff > 0,
+                cutoff=params.cutoff,
+                dsub=params.dsub,
             )
     return model, counts, {"lr": args["lr"], "seed": args["seed"]}
 

@@ -46,7 +46,9 @@ DEFAULT_PARAMS = TrainParams(
     scheme="curate",
     max_chars=1000,
     quantize=True,
-    cutoff=100_000,
+    cutoff=100_000,  # the 100k most useful words and word-pair buckets: a model under 3 MB
+    retrain=False,  # cross-validated: retraining after the cutoff did not help
+    dsub=1,  # one byte per dimension: quantisation costs little (bench/RESULTS-classifier.md)
 )
 # "plain fastText": DCLM's text preparation, whole documents, word bigrams, fastText's other defaults
 PLAIN_PARAMS = TrainParams(
