@@ -25,16 +25,20 @@ import re
 SCHEMES = ("curate", "dclm")
 DEFAULT_SCHEME = "curate"
 DEFAULT_MAX_CHARS = 1000
-LAYOUT_WINDOW = 5000  # characters the layout tokens look at, beyond the head
+LAYOUT_WINDOW = 2000  # characters the layout tokens look at
 
-_SENTENCE_ENDS = (".\n", "!\n", "?\n", '"\n', "”\n")
+_SENTENCE_ENDS = (".\n", "!\n", "?\n")
 _FINAL_ENDS = (".", "!", "?", '"', "”")
-_ASCII_PUNCT = re.compile(r"[!-/:-@\[-`{-~]")
+_ASCII_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
 
 
-def _spaced(match: re.Match) -> str:
-    # a function, not the template r" \g<0> ": CPython expands templates far slower than it calls a function
-    return f" {match.group()} "
+def split_punctuation(text: str) -> str:
+    """``"end.|x"`` -> ``"end .  | x"``: every ASCII punctuation character surrounded by spaces.
+
+    Splitting on the captured character and joining with spaces gives exactly ``re.sub(r"([...])", r" \1 ")``,
+    several times faster (CPython expands a substitution template in Python code, per match).
+    """
+    return " ".join(_ASCII_PUNCT.split(text))
 
 
 def layout_tokens(text: str) -> list[str]:
@@ -46,13 +50,17 @@ def layout_tokens(text: str) -> list[str]:
     document is bounded however long it is. Buckets are powers of two (``int.bit_length``): coarse enough to be
     seen often in a small training set.
     """
-    window = text[:LAYOUT_WINDOW]
-    n_lines = window.count("\n") + 1
-    ends = sum(window.count(p) for p in _SENTENCE_ENDS) + (window.rstrip()[-1:] in _FINAL_ENDS)
+    # str.count with bounds scans the window in place (slicing it would copy up to LAYOUT_WINDOW characters)
+    end = min(len(text), LAYOUT_WINDOW)
+    n_lines = text.count("\n", 0, end) + 1
+    last = end - 1
+    while last >= 0 and text[last].isspace():
+        last -= 1
+    ends = sum(text.count(p, 0, end) for p in _SENTENCE_ENDS) + (last >= 0 and text[last] in _FINAL_ENDS)
     return [
         f"__c{len(text).bit_length()}",
         f"__l{min(n_lines, 64).bit_length()}",
-        f"__cpl{(len(window) // n_lines).bit_length()}",
+        f"__cpl{(end // n_lines).bit_length()}",
         f"__ep{min(5, 5 * ends // n_lines)}",
     ]
 
@@ -86,7 +94,7 @@ def normalize(text: str, scheme: str = DEFAULT_SCHEME, max_chars: int | None = D
     # line break is the one piece of layout worth a word, so each run of them becomes one token __nl__.
     # Punctuation becomes words of its own ("end." -> "end ."): fastText splits on whitespace only, and "|", "»",
     # "..." or "©" are signals of boilerplate that would otherwise hide inside rare glued tokens.
-    words = " __nl__ ".join(line for line in _ASCII_PUNCT.sub(_spaced, words.lower()).splitlines() if line.strip())
+    words = " __nl__ ".join(line for line in split_punctuation(words.lower()).splitlines() if line.strip())
     # the layout tokens go three times: repeated, they weigh like a few words in a document of hundreds, and with
     # word bigrams they also pair with each other
     return f"{words} {tokens} {tokens} {tokens}"

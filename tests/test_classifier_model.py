@@ -14,7 +14,7 @@ import pytest
 from classifiers.cli import holdout_split, register_cli
 from classifiers.fasttext_model import FastTextQualityModel, card_path
 from classifiers.metrics import calibration_table, precision_recall_f1, roc_auc
-from classifiers.text import normalize
+from classifiers.text import normalize, split_punctuation
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 ANNOTATIONS = SHARED / "quality" / "dclm-annotations-dev.jsonl"
@@ -93,6 +93,16 @@ def test_curate_normalisation_keeps_layout():
     assert 190 <= sampled.count("head") + sampled.count("word") <= 200
     assert f"__c{len(long_doc.strip()).bit_length()}" in sampled
     assert normalize("Ends here.|Menu", "curate", 1000).split()[:6] == ["ends", "here", ".", "|", "menu", "__c4"]
+
+
+def test_split_punctuation_equals_regex_substitution():
+    """The fast split/join gives exactly what the plain ``re.sub`` would, on real pages and on junk."""
+    import re
+
+    reference = re.compile(r"([!-/:-@\[-`{-~])")
+    for text in web_texts()[:200] + BAD_TEXTS[:2] + BAD_TEXTS[3:] + ["..a..", "|", "a|b||c", "«»—…"]:
+        head = text[:5000]
+        assert split_punctuation(head) == reference.sub(r" \1 ", head)
 
 
 def test_dclm_scheme_matches_dclm_preparation():
