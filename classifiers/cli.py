@@ -95,6 +95,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if trained_on:
         metrics["model_trained_on"] = trained_on
     print(format_report(metrics))
+    name = Path(args.data).name
+    if any(name in str(entry) for side in ("positive", "negative") for entry in trained_on.get(side, [])):
+        print(
+            f"warning: the model card says the model was trained on {name}: these figures measure fit, not quality "
+            "(see the card's cross-validated or held-out metrics)"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(metrics, indent=2) + "\n")
         print(f"metrics written to {args.json}")

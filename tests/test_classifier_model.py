@@ -131,11 +131,19 @@ def test_eval_cli_reports_metrics(trained, tmp_path, capsys):
     assert run_cli(["classifier", "eval", "--model", str(trained), "--data", str(ANNOTATIONS), "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "ROC-AUC" in printed and "precision" in printed and "calibration" in printed
+    assert "warning" not in printed  # trained on good.jsonl / bad.jsonl, evaluated on another file
     metrics = json.loads(out.read_text())
     assert metrics["n"] == 284 and metrics["positives"] == 162
     assert 0.5 < metrics["roc_auc"] <= 1.0
     t = metrics["at_threshold"]
     assert t["tp"] + t["fp"] + t["fn"] + t["tn"] == 284
+
+
+def test_eval_warns_when_the_data_is_the_training_data(capsys):
+    from classifiers.quality_classifier import DEFAULT_MODEL
+
+    assert run_cli(["classifier", "eval", "--model", str(DEFAULT_MODEL), "--data", str(ANNOTATIONS)]) == 0
+    assert "measure fit, not quality" in capsys.readouterr().out
 
 
 def test_batch_scores_equal_fasttext_predict(trained):
