@@ -1,0 +1,250 @@
+"""fastText quality models, DCLM style: train one, load one with its card, score texts in batches.
+
+A model is ``MODEL.bin`` plus ``MODEL.card.json`` beside it. The card records what the model was trained on and
+how (data, counts, hyper-parameters, held-out metrics) and, above all, how texts must be normalised
+(:mod:`classifiers.text`) and which label is the "good" one, so scoring prepares text exactly as training did.
+A model without a card (DCLM's published one, say) is scored with the ``dclm`` scheme and ``__label__hq``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifiers.text import DEFAULT_MAX_CHARS, DEFAULT_SCHEME, SCHEMES, normalize
+
+POSITIVE_LABEL = "__label__hq"
+NEGATIVE_LABEL = "__label__cc"
+CARD_FORMAT = "curate-fasttext-quality/1"
+
+
+def card_path(model_path: str | os.PathLike) -> Path:
+    """``x/model.bin`` -> ``x/model.card.json``."""
+    p = Path(model_path)
+    return p.with_name(p.name.removesuffix(".bin").removesuffix(".ftz") + ".card.json")
+
+
+def _load_fasttext(path: str):
+    import fasttext
+
+    # fasttext.load_model prints a deprecation warning on stderr for every load; _FastText is the same object
+    return fasttext.FastText._FastText(model_path=path)
+
+
+@dataclass
+class FastTextQualityModel:
+    """A loaded model and the normalisation its card prescribes. ``score`` is P(positive label)."""
+
+    path: str
+    scheme: str = "dclm"
+    max_chars: int | None = None
+    positive_label: str = POSITIVE_LABEL
+    card: dict[str, Any] = field(default_factory=dict)
+    _model: Any = None
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike,
+        scheme: str | None = None,
+        max_chars: int | None = None,
+        positive_label: str | None = None,
+    ) -> FastTextQualityModel:
+        path = str(path)
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"fastText model not found: {path}")
+        cp = card_path(path)
+        card = json.loads(cp.read_text()) if cp.is_file() else {}
+        norm = card.get("normalization", {})
+        model = cls(
+            path=path,
+            scheme=scheme or norm.get("scheme", "dclm"),
+            max_chars=max_chars if max_chars is not None else norm.get("max_chars"),
+            positive_label=positive_label or card.get("labels", {}).get("positive", POSITIVE_LABEL),
+            card=card,
+        )
+        if model.scheme not in SCHEMES:
+            raise ValueError(f"unknown normalisation scheme {model.scheme!r} in {cp}")
+        model._model = _load_fasttext(path)
+        labels = model._model.get_labels()
+        if model.positive_label not in labels:
+            raise ValueError(f"{path}: positive label {model.positive_label!r} is not among the model's {labels}")
+        return model
+
+    @property
+    def fasttext(self):
+        return self._model
+
+    def prepare(self, text: str) -> str:
+        return normalize(text, self.scheme, self.max_chars)
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        """P(positive) of each text, in one call into fastText's C++ (no Python per-label work per document)."""
+        # the trailing \n is fastText's end-of-sentence token "</s>": every training line had it, and its public
+        # predict() appends it too, so the scores are exactly predict()'s
+        lines = [self.prepare(t) + "\n" for t in texts]
+        try:
+            labels, probs = self._model.f.multilinePredict(lines, -1, 0.0, "strict")
+        except (UnicodeEncodeError, TypeError):  # lone surrogates cannot cross into C++: replace them, retry
+            lines = [line.encode("utf-8", "replace").decode("utf-8") for line in lines]
+            labels, probs = self._model.f.multilinePredict(lines, -1, 0.0, "strict")
+        pos = self.positive_label
+        out = np.empty(len(lines), dtype=np.float64)
+        for i, (labs, ps) in enumerate(zip(labels, probs, strict=True)):
+            # k=-1 gives every label, best first; fastText's softmax sums to 1 (up to its 1e-5 smoothing)
+            out[i] = ps[0] if labs[0] == pos else (ps[labs.index(pos)] if pos in labs else 0.0)
+        np.clip(out, 0.0, 1.0, out=out)
+        return out
+
+    def score_one(self, text: str) -> float:
+        """Reference scoring of one text through fastText's public ``predict`` (what a naive loop does)."""
+        labels, probs = self._model.predict(self.prepare(text).encode("utf-8", "replace").decode(), k=-1)
+        scores = dict(zip(labels, probs, strict=True))
+        return float(min(1.0, max(0.0, scores.get(self.positive_label, 0.0))))
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """fastText supervised hyper-parameters (DCLM used word bigrams) and the normalisation scheme."""
+
+    word_ngrams: int = 2
+    dim: int = 16
+    epoch: int = 50
+    lr: float = 0.1
+    bucket: int = 2_000_000
+    min_count: int = 1
+    seed: int = 0
+    scheme: str = DEFAULT_SCHEME
+    max_chars: int | None = DEFAULT_MAX_CHARS
+    quantize: bool = False
+    cutoff: int = 0  # quantize: keep this many words/ngrams (0: all)
+    threads: int = 1  # 1: the same model on every run for the same data and seed
+    retrain: bool = True  # quantize with a cutoff: retrain the kept rows (fastText's default advice)
+    dsub: int = 2  # quantize: dimensions per sub-quantizer (1: one byte per dimension, nearly lossless)
+
+    def fasttext_args(self) -> dict[str, Any]:
+        return dict(
+            wordNgrams=self.word_ngrams,
+            dim=self.dim,
+            epoch=self.epoch,
+            lr=self.lr,
+            bucket=self.bucket,
+            minCount=self.min_count,
+            seed=self.seed,
+            thread=self.threads,
+            verbose=0,
+        )
+
+
+def write_training_file(path: str, positives: Iterable[str], negatives: Iterable[str], params: TrainParams) -> dict:
+    """Write fastText's ``__label__x text`` lines, shuffled with the params' seed; returns counts."""
+    rows = [(POSITIVE_LABEL, t) for t in positives] + [(NEGATIVE_LABEL, t) for t in negatives]
+    random.Random(params.seed).shuffle(rows)
+    counts = {"positive": 0, "negative": 0, "skipped_empty": 0}
+    with open(path, "w", encoding="utf-8", errors="replace") as fh:
+        for label, text in rows:
+            line = normalize(text, params.scheme, params.max_chars)
+            if not line.strip():
+                counts["skipped_empty"] += 1
+                continue
+            fh.write(f"{label} {line}\n")
+            counts["positive" if label == POSITIVE_LABEL else "negative"] += 1
+    return counts
+
+
+def train_model(positives: Sequence[str], negatives: Sequence[str], params: TrainParams):
+    """Train a fastText model on the texts; returns ``(model, counts, used)`` (``used``: the lr and seed).
+
+    fastText training sometimes diverges (``Encountered NaN``) on few examples; it then restarts with other seeds
+    and lower rates, and ``used`` says which worked, so the card says what was really used.
+    """
+    import fasttext
+
+    if not positives or not negatives:
+        raise ValueError(f"need positive and negative examples (got {len(positives)} and {len(negatives)})")
+    with tempfile.TemporaryDirectory(prefix="curate-ft-") as tmp:
+        train_file = os.path.join(tmp, "train.txt")
+        counts = write_training_file(train_file, positives, negatives, params)
+        if not counts["positive"] or not counts["negative"]:
+            raise ValueError(f"after normalisation a class is empty: {counts}")
+        args = params.fasttext_args()
+        for attempt in range(8):
+            try:
+                model = fasttext.train_supervised(input=train_file, **args)
+                model.predict("the")  # a diverged model trains "fine" and fails here, on its first use
+                break
+            except RuntimeError as e:
+                if "NaN" not in str(e):
+                    raise
+                # divergence depends on the seed as much as on the rate (it happens with few hash buckets):
+                # try the next seeds, then halve the rate; the card records what was used
+                args["seed"] = params.seed + 1000 * (attempt + 1)
+                if attempt >= 3:
+                    args["lr"] /= 2
+        else:
+            raise RuntimeError("fastText training diverged (NaN) with 8 seeds and learning rates")
+        if params.quantize:
+            model.quantize(
+                input=train_file,
+                qnorm=True,
+                retrain=params.retrain and params.cutoff > 0,
+                cutoff=params.cutoff,
+                dsub=params.dsub,
+            )
+    return model, counts, {"lr": args["lr"], "seed": args["seed"]}
+
+
+def build_card(
+    params: TrainParams,
+    data: dict[str, Any],
+    counts: dict[str, int],
+    used: dict[str, Any],
+    metrics: dict[str, Any] | None,
+    notes: str = "",
+) -> dict[str, Any]:
+    import fasttext
+
+    return {
+        "format": CARD_FORMAT,
+        "model_type": "fasttext-supervised",
+        "labels": {"positive": POSITIVE_LABEL, "negative": NEGATIVE_LABEL},
+        "score": "P(__label__hq) from fastText's softmax, in [0, 1]; higher is better",
+        "normalization": {"scheme": params.scheme, "max_chars": params.max_chars},
+        "hyperparameters": {
+            "word_ngrams": params.word_ngrams,
+            "dim": params.dim,
+            "epoch": params.epoch,
+            "lr": params.lr,
+            "lr_used": used["lr"],
+            "seed_used": used["seed"],
+            "bucket": params.bucket,
+            "min_count": params.min_count,
+            "seed": params.seed,
+            "quantized": params.quantize,
+            "quantize_cutoff": params.cutoff,
+            "quantize_dsub": params.dsub,
+            "loss": "softmax",
+        },
+        "data": data,
+        "counts": counts,
+        "metrics": metrics or {},
+        "notes": notes,
+        "fasttext_module": getattr(fasttext, "__version__", "fasttext-numpy2"),
+    }
+
+
+def save_model(model, out: str | os.PathLike, card: dict[str, Any]) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save_model(str(out))
+    cp = card_path(out)
+    cp.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
+    return cp
