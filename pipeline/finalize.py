@@ -26,6 +26,8 @@ from datatrove.pipeline.base import PipelineStep
 from pipeline.plan import DATA_DIR, LOGS_DIR, REMOVED_DIR
 from pipeline.readers.corpus_reader import BAD_INPUT_DIR
 
+FLOW_KEYS = ("total", "forwarded", "dropped", "doc_len", "doc_len_tokens")
+
 
 def _total(value: Any) -> float:
     if isinstance(value, dict):
@@ -115,29 +117,29 @@ def build_stats(output_dir: str, stage_labels: list[str], source_names: list[str
     stages = []
     flowing = read
     for label in stage_labels:
-        s = task_stats.get(label, Counter())
-        dropped_by_reason = {
-            k.removeprefix("dropped_"): _num(v) for k, v in sorted(s.items()) if k.startswith("dropped_")
-        }
-        n_in = int(s["total"]) if "total" in s else flowing
-        dropped = int(s["dropped"]) if "dropped" in s else 0
-        kept = int(s["forwarded"]) if "forwarded" in s else n_in - dropped
-        extra = {
-            k: _num(v)
-            for k, v in sorted(s.items())
-            if k not in ("total", "forwarded", "dropped") and not k.startswith("dropped_")
-        }
+        # a multi-phase stage counts in two places: its collect steps (before the barrier) and its apply steps
+        parts = [task_stats[name] for name in (f"{label}:collect", label) if name in task_stats]
+        merged: Counter = sum(parts, Counter())
+        n_in = next((int(p["total"]) for p in parts if "total" in p), flowing)
+        dropped = int(merged["dropped"])
+        reasons = {k.removeprefix("dropped_"): _num(v) for k, v in sorted(merged.items()) if k.startswith("dropped_")}
+        counters = Counter()
+        for name, counts in task_stats.items():
+            if name == label or name.startswith(f"{label}:"):
+                # datatrove's per-step document stats describe the stage only on its last (apply) step
+                skip = ("total", "forwarded", "dropped") if name == label else FLOW_KEYS
+                counters.update({k: v for k, v in counts.items() if k not in skip and not k.startswith("dropped_")})
         stages.append(
             {
                 "stage": label,
                 "in": n_in,
-                "kept": kept,
+                "kept": n_in - dropped,
                 "dropped": dropped,
-                "dropped_by_reason": dropped_by_reason,
-                "counters": extra,
+                "dropped_by_reason": reasons,
+                "counters": {k: _num(v) for k, v in sorted(counters.items())},
             }
         )
-        flowing = kept
+        flowing = n_in - dropped
 
     kept_by_source = _count_by(folder, _parquet_files(folder, DATA_DIR), ["source"])
     dropped_by_source_stage: dict[str, Counter] = defaultdict(Counter)

@@ -138,8 +138,8 @@ def build_plan(
 
     filter_labels: list[str] = []
 
-    def attach(step: PipelineStep, label: str, subdirs: list[str]) -> PipelineStep:
-        step.stats.name = label
+    def attach(step: PipelineStep, label: str, subdirs: list[str], part: str = "") -> PipelineStep:
+        step.stats.name = f"{label}:{part}" if part else label  # a multi-phase stage's parts counted apart
         if isinstance(step, BaseFilter):
             step.exclusion_writer = ledger_for(label)
             subdirs.append(f"{REMOVED_DIR}/{label}")
@@ -177,7 +177,7 @@ def build_plan(
             continue
         # a multi-phase stage: finish this phase with collect + hand-off, run the global phases, reopen
         for step in item.collect:
-            phase.steps.append(attach(step, label, subdirs))
+            phase.steps.append(attach(step, label, subdirs, part="collect"))
         handoff = f"{WORK_DIR}/handoff_{index:02d}"
         writer = HandoffWriter(output_dir, handoff)
         writer.stats.name = "handoff_writer"
