@@ -110,3 +110,37 @@ def test_global_cut_is_the_same_with_1_and_3_tasks(tmp_path):
     assert [s["stage"] for s in stats["stages"]] == ["length_filter", "test_above_median", "length_filter_2"]
     assert stats["stages"][1]["in"] == stats["stages"][0]["kept"]
     assert stats["documents_read"] == len(kept3) + len(removed3) and stats["reconciled"]
+
+
+def test_real_multi_phase_stages_count_once_and_reconcile(tmp_path):
+    """Filter, global top-fraction cut and MinHash dedup: stats chain stage to stage and the report agrees."""
+    out = tmp_path / "out"
+    recipe = write_recipe(
+        tmp_path / "r.yaml",
+        {
+            "name": "chain",
+            "sources": [
+                {"name": "fw", "format": "fineweb-edu", "path": str(SAMPLES / "fineweb-edu")},
+                {"name": "dclm", "format": "dclm", "path": str(SAMPLES / "dclm")},
+            ],
+            "stages": [
+                {"token_count": {}},
+                {"length_filter": {"min_words": 50}},
+                {"quality_classifier": {"keep_top_fraction": 0.3}},
+                {"minhash_dedup": {}},
+            ],
+            "output": {"path": str(out)},
+            "executor": {"tasks": 2, "workers": 2},
+        },
+    )
+    assert run_curate("run", recipe) == 0
+    stats = load_json(out / "stats.json")
+    stages = {s["stage"]: s for s in stats["stages"]}
+    chain = [stages[name] for name in ("token_count", "length_filter", "quality_classifier", "minhash_dedup")]
+    for before, after in zip(chain, chain[1:], strict=False):
+        assert after["in"] == before["kept"], after["stage"]
+    qc = stages["quality_classifier"]
+    assert qc["in"] == qc["kept"] + qc["dropped"] and qc["dropped_by_reason"] == {"below_top_fraction": qc["dropped"]}
+    assert qc["kept"] == len(read_rows(out / "data", ["id"])) + stages["minhash_dedup"]["dropped"]
+    report = load_json(out / "report" / "report.json")
+    assert report["reconciliation"]["ok"] is True, [c for c in report["reconciliation"]["checks"] if not c["ok"]]
