@@ -15,7 +15,7 @@ Schemes:
   sentence: the signals of the C4 and Gopher heuristic filters). The layout tokens let a small linear model use
   those signals without a second model, and reading a bounded sample bounds the cost of scoring one document,
   which is what makes corpus-scale scoring fast. Cross-validated on human judgements this scheme beats DCLM's
-  preparation clearly (see ``bench/RESULTS-classifier.md``).
+  preparation clearly (see ``bench/RESULTS.md``).
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ DEFAULT_PARAMS = TrainParams(
     quantize=True,
     cutoff=100_000,  # the 100k most useful words and word-pair buckets: a model under 3 MB
     retrain=False,  # cross-validated: retraining after the cutoff did not help
-    dsub=1,  # one byte per dimension: quantisation costs little (bench/RESULTS-classifier.md)
+    dsub=1,  # one byte per dimension: quantisation costs little (bench/RESULTS.md)
 )
 # "plain fastText": DCLM's text preparation, whole documents, word bigrams, fastText's other defaults
 PLAIN_PARAMS = TrainParams(

@@ -28,7 +28,7 @@ tasks. ``tasks: 1`` and ``tasks: 4`` remove the same ids (``tests/test_dedup_min
 The banding defaults (256 permutations; bands and rows by datasketch's rule with false negatives weighted 0.9,
 which gives 23 bands of 11 rows for 0.8) catch 98.5% of pairs at Jaccard 0.85 instead of the 69% that 128
 permutations and equal weights catch; the MinHash-estimate check then removes most candidates below the
-threshold (``bench/RESULTS-dedup.md`` has the measured precision and recall).
+threshold (``bench/RESULTS.md`` has the measured precision and recall).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ defaults and decisions as datatrove's ``LanguageFilter`` (FineWeb kept English a
 filter, with the model read from a local file instead of downloaded.
 
 The model runs offline: by default the compressed fastText ``lid.176.ftz`` shipped in ``data/models`` (CC-BY-SA
-3.0, see ``data/ATTRIBUTION-filters.md``). ``model_path`` points to ``lid.176.bin`` (slightly more accurate) or,
+3.0, see ``data/ATTRIBUTION.md``). ``model_path`` points to ``lid.176.bin`` (slightly more accurate) or,
 with ``backend: glotlid``, to a GlotLID ``model_v3.bin``; GlotLID labels are ``eng_Latn``, so the script goes to
 ``language_script``. Dropped documents get the reason ``language``.
 """

@@ -1,7 +1,7 @@
 """GPT-2 token counts with OpenAI's ``tiktoken``, built from the shipped ``tokenizer.json`` (no download).
 
 On real web text tiktoken encodes GPT-2 several times faster than Hugging Face ``tokenizers``
-(``bench/RESULTS-report.md``) and stays linear on hostile input (a megabyte without a space). Its ``gpt2`` encoding
+(``bench/RESULTS.md``) and stays linear on hostile input (a megabyte without a space). Its ``gpt2`` encoding
 normally downloads OpenAI's files; here the same ranks are read from Curate's shipped ``tokenizer.json``: in GPT-2
 a token's id *is* its merge rank, and each vocabulary string maps back to bytes through GPT-2's byte-to-unicode
 table. ``tests/test_tokens_gpt2.py`` checks that these ranks equal the ones tiktoken builds from OpenAI's own
