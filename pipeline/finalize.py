@@ -125,7 +125,7 @@ def build_stats(output_dir: str, stage_labels: list[str], source_names: list[str
         reasons = {k.removeprefix("dropped_"): _num(v) for k, v in sorted(merged.items()) if k.startswith("dropped_")}
         counters = Counter()
         for name, counts in task_stats.items():
-            if name == label or name.startswith(f"{label}:"):
+            if name in (label, f"{label}:collect"):  # global phases report through their apply step
                 # datatrove's per-step document stats describe the stage only on its last (apply) step
                 skip = ("total", "forwarded", "dropped") if name == label else FLOW_KEYS
                 counters.update({k: v for k, v in counts.items() if k not in skip and not k.startswith("dropped_")})

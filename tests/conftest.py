@@ -18,6 +18,22 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+def load_web_corpus() -> list[tuple[str, str]]:
+    """(id, text) of every web document of ../shared/data/web and every DCLM annotation page, in a fixed order."""
+    import gzip
+
+    paths = sorted((SHARED / "web").rglob("*.jsonl*")) + [SHARED / "quality" / "dclm-annotations-dev.jsonl"]
+    docs = []
+    for path in paths:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as f:
+            for i, line in enumerate(f):
+                record = json.loads(line)
+                if isinstance(record.get("text"), str):
+                    docs.append((f"{path.name}:{record.get('id', i)}", record["text"]))
+    return docs
+
+
 def write_recipe(path: Path, recipe: dict) -> Path:
     path.write_text(yaml.safe_dump(recipe, sort_keys=False))
     return path

@@ -34,12 +34,14 @@ def slurm(tmp_path_factory):
         os.environ["SLURM_CONF"] = old
 
 
-def quickstart_as(tmp_path, name: str, executor: dict, sources=None) -> tuple:
+def quickstart_as(tmp_path, name: str, executor: dict, sources=None, stages=None) -> tuple:
     recipe = yaml.safe_load((REPO / "recipes/quickstart.yaml").read_text())
     for s in recipe["sources"]:
         s["path"] = str(REPO / s["path"])
     if sources:
         recipe["sources"] = sources
+    if stages is not None:
+        recipe["stages"] = stages
     recipe["executor"] = executor
     recipe["name"] = name
     out = tmp_path / name
@@ -101,10 +103,12 @@ def test_scancel_then_resubmit_finishes_with_the_same_output(slurm, tmp_path):
             for i in range(6000):
                 fh.write(json.dumps({"id": f"{f}-{i}", "text": texts[i % len(texts)] + f" {i}"}) + "\n")
     sources = [{"name": "big", "format": "jsonl", "path": str(big)}]
-    local_recipe, local_out = quickstart_as(tmp_path, "big_local", {"kind": "local", "tasks": 4, "workers": 2}, sources)
+    stages = [{"length_filter": {"min_words": 250}}, {"gopher_repetition": {}}]  # one phase: shards appear mid-task
+    local_executor = {"kind": "local", "tasks": 4, "workers": 2}
+    local_recipe, local_out = quickstart_as(tmp_path, "big_local", local_executor, sources, stages)
     assert run_curate("run", local_recipe) == 0
 
-    recipe, out = quickstart_as(tmp_path, "big_slurm", {**SLURM, "tasks": 4}, sources)
+    recipe, out = quickstart_as(tmp_path, "big_slurm", {**SLURM, "tasks": 4}, sources, stages)
     assert run_curate("run", recipe) == 0
     deadline = time.time() + 180
     while not list(out.glob("data/*part-*")) and time.time() < deadline:  # some task is writing
@@ -148,7 +152,11 @@ def test_multi_phase_dedup_on_slurm_equals_local(slurm, tmp_path):
         path, out = quickstart_as(tmp_path, name, executor)
         recipe = yaml.safe_load(path.read_text())
         recipe["sources"].append({"name": "near", "format": "jsonl", "path": str(near)})
-        recipe["stages"] += [{"exact_dedup": {}}, {"minhash_dedup": {"threshold": 0.8}}]
+        recipe["stages"] = [
+            {"length_filter": {"min_words": 50}},
+            {"exact_dedup": {}},
+            {"minhash_dedup": {"threshold": 0.8}},
+        ]
         return write_recipe(path, recipe), out
 
     local_recipe, local_out = recipe_for("dd_local", {"kind": "local", "tasks": 3, "workers": 2})

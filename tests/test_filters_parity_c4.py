@@ -8,12 +8,10 @@ memoised for the module (a pure function of the line), so the variants do not pa
 from __future__ import annotations
 
 import functools
-import gzip
-import json
-from pathlib import Path
 
 import datatrove.pipeline.filters.c4_filters as datatrove_c4
 import pytest
+from conftest import load_web_corpus
 from datatrove.data import Document
 from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter
 from datatrove.pipeline.filters.c4_filters import CITATION_REGEX
@@ -21,21 +19,6 @@ from datatrove.utils.text import split_into_sentences
 
 from pipeline.filters import c4_quality, fineweb_quality
 from pipeline.filters.word_analysis import count_sentences
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def load_corpus() -> list[tuple[str, str]]:
-    paths = sorted((SHARED / "web").rglob("*.jsonl*")) + [SHARED / "quality" / "dclm-annotations-dev.jsonl"]
-    docs = []
-    for path in paths:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as f:
-            for i, line in enumerate(f):
-                record = json.loads(line)
-                if isinstance(record.get("text"), str):
-                    docs.append((f"{path.name}:{record.get('id', i)}", record["text"]))
-    return docs
 
 
 def outcome(result) -> str | None:
@@ -54,7 +37,7 @@ def memoised_reference_sentences():
 
 @pytest.fixture(scope="module")
 def corpus():
-    docs = load_corpus()
+    docs = load_web_corpus()
     assert len(docs) > 1300
     return docs
 

@@ -8,11 +8,8 @@ once here (its ``split_into_words`` keeps the last texts in an LRU cache), so ev
 
 from __future__ import annotations
 
-import gzip
-import json
-from pathlib import Path
-
 import pytest
+from conftest import load_web_corpus
 from datatrove.data import Document
 from datatrove.pipeline.filters import FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
 from datatrove.pipeline.filters.gopher_repetition_filter import find_all_duplicate, find_top_duplicate, get_n_grams
@@ -21,22 +18,6 @@ from datatrove.utils.text import split_into_words
 from pipeline.filters import fineweb_quality, gopher_quality, gopher_repetition
 from pipeline.filters.ngram_repetition import NGramRepetition
 from pipeline.filters.word_analysis import analyze
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def load_corpus() -> list[tuple[str, str]]:
-    """(id, text) of every web document and DCLM annotation page, in a fixed order."""
-    paths = sorted((SHARED / "web").rglob("*.jsonl*")) + [SHARED / "quality" / "dclm-annotations-dev.jsonl"]
-    docs = []
-    for path in paths:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as f:
-            for i, line in enumerate(f):
-                record = json.loads(line)
-                if isinstance(record.get("text"), str):
-                    docs.append((f"{path.name}:{record.get('id', i)}", record["text"]))
-    return docs
 
 
 def outcome(result) -> str | None:
@@ -92,7 +73,7 @@ CURATE = {
 
 @pytest.fixture(scope="module")
 def results():
-    docs = load_corpus()
+    docs = load_web_corpus()
     assert len(docs) > 1300
     reference = {(name, i): DATATROVE[name](**kw) for name, vs in VARIANTS.items() for i, kw in enumerate(vs)}
     ours = {}

@@ -3,36 +3,18 @@ with datatrove's filter reading the same local lid.176.ftz (it would otherwise d
 
 from __future__ import annotations
 
-import gzip
-import json
-from pathlib import Path
-
 import pytest
+from conftest import load_web_corpus
 from datatrove.data import Document
 from datatrove.pipeline.filters import LanguageFilter
 from datatrove.utils.lid import FT176LID
 
 from pipeline.filters import language_filter
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def load_corpus() -> list[tuple[str, str]]:
-    paths = sorted((SHARED / "web").rglob("*.jsonl*")) + [SHARED / "quality" / "dclm-annotations-dev.jsonl"]
-    docs = []
-    for path in paths:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as f:
-            for i, line in enumerate(f):
-                record = json.loads(line)
-                if isinstance(record.get("text"), str):
-                    docs.append((f"{path.name}:{record.get('id', i)}", record["text"]))
-    return docs
-
 
 @pytest.fixture(scope="module")
 def corpus():
-    docs = load_corpus()
+    docs = load_web_corpus()
     assert len(docs) > 1300
     return docs
 
