@@ -9,7 +9,6 @@ and logs those and goes on with the rest; nothing here raises on bad data.
 
 from __future__ import annotations
 
-import glob as globlib
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -213,8 +212,3 @@ def iter_parquet(
                 for i, data in enumerate(rows):
                     yield data if isinstance(data, BadInput) else Record(data, row + i)
                 row += batch.num_rows
-
-
-def expand_local_glob(path: str) -> list[str]:
-    """Local glob expansion used by ``curate inspect`` (fsspec handles remote ones)."""
-    return sorted(globlib.glob(path, recursive=True))
