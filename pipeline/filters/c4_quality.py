@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.filters.c4_filters import CITATION_REGEX, ELLIPSIS, END_PUNCTUATION, POLICY_SUBSTRINGS
 from datatrove.utils.text import split_into_sentences
 
+from pipeline.filters.signal_filter import SignalFilter
 from pipeline.filters.word_analysis import count_sentences
 from pipeline.registry import StageContext, StageParams, register_stage
 
@@ -49,18 +49,14 @@ class C4QualityParams(StageParams):
     record_signals: bool = False
 
 
-class C4QualityFilter(BaseFilter):
+class C4QualityFilter(SignalFilter):
     name = "⛰ C4 Quality"
 
     def __init__(self, params: C4QualityParams, label: str = "c4_quality"):
-        super().__init__()
-        self.params = params
-        self.label = label
+        super().__init__(params, label)
 
-    def output_columns(self) -> dict[str, pa.DataType]:
-        if not self.params.record_signals:
-            return {}
-        return {f"{self.label}.{name}": dtype for name, dtype in SIGNALS.items()}
+    def signal_types(self) -> dict[str, pa.DataType]:
+        return dict(SIGNALS)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         p = self.params

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
 from datatrove.utils.text import TERMINAL_PUNCTUATION
 
+from pipeline.filters.signal_filter import SignalFilter
 from pipeline.filters.word_analysis import analyze
 from pipeline.registry import StageContext, StageParams, register_stage
 
@@ -36,19 +36,15 @@ class FineWebQualityParams(StageParams):
     record_signals: bool = False
 
 
-class FineWebQualityFilter(BaseFilter):
+class FineWebQualityFilter(SignalFilter):
     name = "🍷 FineWeb Quality"
 
     def __init__(self, params: FineWebQualityParams, label: str = "fineweb_quality"):
-        super().__init__()
-        self.params = params
-        self.label = label
+        super().__init__(params, label)
         self.stop_chars = params.stop_chars if params.stop_chars is not None else tuple(TERMINAL_PUNCTUATION)
 
-    def output_columns(self) -> dict[str, pa.DataType]:
-        if not self.params.record_signals:
-            return {}
-        return {f"{self.label}.{name}": pa.float64() for name in SIGNALS}
+    def signal_types(self) -> dict[str, pa.DataType]:
+        return dict.fromkeys(SIGNALS, pa.float64())
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         record = self.params.record_signals

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS
 
+from pipeline.filters.signal_filter import SignalFilter
 from pipeline.filters.word_analysis import analyze
 from pipeline.registry import StageContext, StageParams, register_stage
 
@@ -53,19 +53,15 @@ def _ratio(count: float, total: int) -> float:
     return count / total if total else 0.0
 
 
-class GopherQualityFilter(BaseFilter):
+class GopherQualityFilter(SignalFilter):
     name = "🥇 Gopher Quality"
 
     def __init__(self, params: GopherQualityParams, label: str = "gopher_quality"):
-        super().__init__()
-        self.params = params
-        self.label = label
+        super().__init__(params, label)
         self.stop_words = frozenset(STOP_WORDS if params.stop_words is None else params.stop_words)
 
-    def output_columns(self) -> dict[str, pa.DataType]:
-        if not self.params.record_signals:
-            return {}
-        return {f"{self.label}.{name}": dtype for name, dtype in SIGNALS.items()}
+    def signal_types(self) -> dict[str, pa.DataType]:
+        return dict(SIGNALS)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         record = self.params.record_signals

@@ -18,7 +18,6 @@ import re
 
 import pyarrow as pa
 from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.filters.gopher_repetition_filter import (
     find_all_duplicate,
     find_duplicates,
@@ -27,6 +26,7 @@ from datatrove.pipeline.filters.gopher_repetition_filter import (
 )
 
 from pipeline.filters.ngram_repetition import NGramRepetition
+from pipeline.filters.signal_filter import SignalFilter
 from pipeline.filters.word_analysis import analyze
 from pipeline.registry import StageContext, StageParams, register_stage
 
@@ -45,13 +45,11 @@ class GopherRepetitionParams(StageParams):
     record_signals: bool = False
 
 
-class GopherRepetitionFilter(BaseFilter):
+class GopherRepetitionFilter(SignalFilter):
     name = "👯 Gopher Repetition"
 
     def __init__(self, params: GopherRepetitionParams, label: str = "gopher_repetition"):
-        super().__init__()
-        self.params = params
-        self.label = label
+        super().__init__(params, label)
 
     def signal_names(self) -> list[str]:
         p = self.params
@@ -60,10 +58,8 @@ class GopherRepetitionFilter(BaseFilter):
         names += [f"duplicated_{n}_n_grams" for n, _ in p.dup_n_grams]
         return names
 
-    def output_columns(self) -> dict[str, pa.DataType]:
-        if not self.params.record_signals:
-            return {}
-        return {f"{self.label}.{name}": pa.float64() for name in self.signal_names()}
+    def signal_types(self) -> dict[str, pa.DataType]:
+        return dict.fromkeys(self.signal_names(), pa.float64())
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         record = self.params.record_signals

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
 from pydantic import NonNegativeInt
 
+from pipeline.filters.signal_filter import SignalFilter
 from pipeline.registry import StageContext, StageParams, register_stage
 
 
@@ -26,18 +26,14 @@ class LengthParams(StageParams):
     record_signals: bool = False
 
 
-class LengthFilter(BaseFilter):
+class LengthFilter(SignalFilter):
     name = "📏 Length"
 
     def __init__(self, params: LengthParams, label: str = "length_filter"):
-        super().__init__()
-        self.params = params
-        self.label = label
+        super().__init__(params, label)
 
-    def output_columns(self) -> dict[str, pa.DataType]:
-        if not self.params.record_signals:
-            return {}
-        return {f"{self.label}.{k}": pa.int64() for k in ("words", "chars", "lines")}
+    def signal_types(self) -> dict[str, pa.DataType]:
+        return dict.fromkeys(("words", "chars", "lines"), pa.int64())
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         text = doc.text

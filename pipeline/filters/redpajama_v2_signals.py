@@ -22,9 +22,9 @@ from typing import Literal
 import orjson
 import pyarrow as pa
 from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
 from pydantic import model_validator
 
+from pipeline.filters.signal_filter import SignalFilter
 from pipeline.registry import StageContext, StageParams, register_stage
 
 Aggregate = Literal["value", "mean", "sum", "min", "max"]
@@ -77,18 +77,14 @@ def aggregate_spans(spans: object, how: str) -> float | None:
     return min(scores) if how == "min" else max(scores)
 
 
-class RedPajamaV2SignalsFilter(BaseFilter):
+class RedPajamaV2SignalsFilter(SignalFilter):
     name = "🧮 RedPajama-V2 signals"
 
     def __init__(self, params: RedPajamaV2SignalsParams, label: str = "redpajama_v2_signals"):
-        super().__init__()
-        self.params = params
-        self.label = label
+        super().__init__(params, label)
 
-    def output_columns(self) -> dict[str, pa.DataType]:
-        if not self.params.record_signals:
-            return {}
-        return {f"{self.label}.{name}": pa.float64() for name in self.params.thresholds}
+    def signal_types(self) -> dict[str, pa.DataType]:
+        return dict.fromkeys(self.params.thresholds, pa.float64())
 
     def _signals(self, doc: Document) -> dict:
         field = self.params.signals_field
