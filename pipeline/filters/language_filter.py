@@ -20,6 +20,7 @@ from typing import Literal
 import pyarrow as pa
 from datatrove.data import Document
 from datatrove.pipeline.filters.language_filter import LanguageFilter as DatatroveLanguageFilter
+from datatrove.utils._import_utils import check_required_dependencies
 from datatrove.utils.lid import FastTextLID
 
 from pipeline.registry import StageContext, StageParams, register_stage
@@ -65,6 +66,13 @@ def resolve_model_path(params: LanguageFilterParams) -> Path:
 
 class LanguageFilter(DatatroveLanguageFilter):
     """datatrove's LanguageFilter on a local model, with a named drop reason and declared columns."""
+
+    def __new__(cls, *args, **kwargs):
+        # datatrove's LanguageFilter asks for the `fasttext-numpy2-wheel` distribution. Curate installs
+        # `fasttext-numpy2` instead (the numpy-2 build this project pins), which provides the same `fasttext`
+        # module: check for that module and distribution, then construct without datatrove's check.
+        check_required_dependencies(cls.__name__, [("fasttext", "fasttext-numpy2"), "fasteners"])
+        return object.__new__(cls)
 
     def __init__(self, params: LanguageFilterParams, label: str = "language_filter"):
         super().__init__(
