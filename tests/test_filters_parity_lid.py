@@ -23,7 +23,10 @@ def datatrove_language_filter(**kwargs) -> LanguageFilter:
     """datatrove's own filter, its model swapped for the shipped local file (it would download lid.176.bin)."""
     from fasttext.FastText import _FastText
 
-    f = LanguageFilter(**kwargs)
+    # datatrove's construction-time check wants the `fasttext-numpy2-wheel` distribution; the project installs
+    # `fasttext-numpy2`, the same `fasttext` module. Skip only that check: the filter's code is datatrove's own.
+    f = object.__new__(LanguageFilter)
+    f.__init__(**kwargs)
     assert isinstance(f.model, FT176LID)
     f.model._model = _FastText(str(language_filter.DEFAULT_MODEL))
     return f
