@@ -18,7 +18,7 @@ from classifiers.fasttext_model import (
     build_card,
     card_path,
     save_model,
-    train_model,
+    train_quality_model,
 )
 from classifiers.metrics import evaluate, format_report
 from classifiers.sources import FORMATS, iter_texts, read_labeled
@@ -51,6 +51,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         quantize=args.quantize,
         cutoff=args.cutoff,
         threads=args.threads,
+        signal_head=args.signal_head,
+        head_folds=args.head_folds,
     )
     positives = list(iter_texts(args.positive, args.format, args.text_key))
     negatives = list(iter_texts(args.negative, args.format, args.text_key))
@@ -59,11 +61,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 2
     pos_train, pos_held = holdout_split(positives, args.holdout)
     neg_train, neg_held = holdout_split(negatives, args.holdout)
-    model, counts, used = train_model(pos_train, neg_train, params)
+    try:
+        model, head, counts, used = train_quality_model(pos_train, neg_train, params)
+    except ValueError as e:
+        print(f"error: {e}")
+        return 2
     metrics = None
     if pos_held and neg_held:
-        scorer = FastTextQualityModel(path=str(args.out), scheme=params.scheme, max_chars=params.max_chars)
-        scorer._model = model
+        scorer = FastTextQualityModel.from_trained(model, params, head, path=str(args.out))
         held = pos_held + neg_held
         labels = [1] * len(pos_held) + [0] * len(neg_held)
         metrics = evaluate(labels, scorer.score(held).tolist(), threshold=0.5)
@@ -71,10 +76,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     counts.update(read_positive=len(positives), read_negative=len(negatives))
     counts.update(heldout_positive=len(pos_held), heldout_negative=len(neg_held))
     data = {"positive": list(args.positive), "negative": list(args.negative), "format": args.format or "inferred"}
-    card = build_card(params, data, counts, used, metrics, notes=args.notes or "")
+    card = build_card(params, data, counts, used, metrics, notes=args.notes or "", head=head)
     cp = save_model(model, args.out, card)
     print(f"model: {args.out}\ncard: {cp}")
     print(f"trained on {counts['positive']} positive and {counts['negative']} negative documents")
+    if head is not None:
+        weights = ", ".join(f"{n} {w:+.2f}" for n, w in zip(head.inputs, head.weights, strict=True))
+        print(f"signal head (standardised weights, fitted on {params.head_folds}-fold out-of-fold scores): {weights}")
     if metrics:
         print(f"held-out ({len(pos_held)} positive, {len(neg_held)} negative):")
         print(format_report(metrics))
@@ -140,13 +148,21 @@ def register_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPar
         "--max-chars",
         type=int,
         default=DEFAULT_MAX_CHARS,
-        help=f"read only the first N characters as words (default {DEFAULT_MAX_CHARS}; 0: all)",
+        help=f"read at most N characters as words (head and middle) (default {DEFAULT_MAX_CHARS}; 0: all)",
     )
     train.add_argument("--holdout", type=float, default=0.1, help="share held out for the card's metrics")
     train.add_argument("--quantize", action="store_true", help="quantize the model (a far smaller file)")
     train.add_argument(
         "--cutoff", type=int, default=0, help="with --quantize: keep only the N most useful words and n-grams"
     )
+    train.add_argument(
+        "--no-signal-head",
+        dest="signal_head",
+        action="store_false",
+        help="score with fastText alone (default: a signal head weighs fastText's score with document signals "
+        "such as length, sentence ends and capitals; fitting it trains --head-folds more fastText models)",
+    )
+    train.add_argument("--head-folds", type=int, default=5, help="folds for the signal head's out-of-fold scores")
     train.add_argument("--notes", default=None, help="free text for the model card")
     train.add_argument("--out", required=True, type=Path, metavar="MODEL.bin")
     train.set_defaults(func=cmd_train)

@@ -4,21 +4,32 @@ A model is ``MODEL.bin`` plus ``MODEL.card.json`` beside it. The card records wh
 how (data, counts, hyper-parameters, held-out metrics) and, above all, how texts must be normalised
 (:mod:`classifiers.text`) and which label is the "good" one, so scoring prepares text exactly as training did.
 A model without a card (DCLM's published one, say) is scored with the ``dclm`` scheme and ``__label__hq``.
+
+A card may also hold a *signal head* (:mod:`classifiers.signal_head`): a logistic regression that turns the
+fastText probability and a few cheap document signals (:mod:`classifiers.doc_signals`) into the final score.
+``curate classifier train`` fits one by default, on out-of-fold fastText scores. The ``.bin`` alone stays a plain
+fastText model that any fastText tool (datatrove's ``FastTextClassifierFilter``, DCLM's scripts) can load.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import os
 import random
 import tempfile
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from classifiers.doc_signals import document_signals
+from classifiers.folds import stratified_folds
+from classifiers.signal_head import SignalHead, fit_signal_head
 from classifiers.text import DEFAULT_MAX_CHARS, DEFAULT_SCHEME, SCHEMES, normalize
 
 POSITIVE_LABEL = "__label__hq"
@@ -48,7 +59,17 @@ class FastTextQualityModel:
     max_chars: int | None = None
     positive_label: str = POSITIVE_LABEL
     card: dict[str, Any] = field(default_factory=dict)
+    head: SignalHead | None = None
     _model: Any = None
+
+    @classmethod
+    def from_trained(
+        cls, model: Any, params: TrainParams, head: SignalHead | None = None, path: str = "<trained>"
+    ) -> FastTextQualityModel:
+        """Wrap a model just trained (not yet saved) so it scores exactly as it will once loaded."""
+        scorer = cls(path=path, scheme=params.scheme, max_chars=params.max_chars, head=head)
+        scorer._model = model
+        return scorer
 
     @classmethod
     def load(
@@ -70,6 +91,7 @@ class FastTextQualityModel:
             max_chars=max_chars if max_chars is not None else norm.get("max_chars"),
             positive_label=positive_label or card.get("labels", {}).get("positive", POSITIVE_LABEL),
             card=card,
+            head=SignalHead.from_card(card["signal_head"]) if card.get("signal_head") else None,
         )
         if model.scheme not in SCHEMES:
             raise ValueError(f"unknown normalisation scheme {model.scheme!r} in {cp}")
@@ -87,7 +109,15 @@ class FastTextQualityModel:
         return normalize(text, self.scheme, self.max_chars)
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
-        """P(positive) of each text, in one call into fastText's C++ (no Python per-label work per document)."""
+        """The model's score of each text: with a signal head, its combination of fastText's probability and the
+        document signals; without, fastText's probability itself."""
+        probs = self.fasttext_probs(texts)
+        if self.head is None:
+            return probs
+        return self.head.combine(probs, np.array([document_signals(t) for t in texts]).reshape(len(texts), -1))
+
+    def fasttext_probs(self, texts: Sequence[str]) -> np.ndarray:
+        """P(positive) under the fastText model, in one call into its C++ (no Python per-label work per text)."""
         # the trailing \n is fastText's end-of-sentence token "</s>": every training line had it, and its public
         # predict() appends it too, so the scores are exactly predict()'s
         lines = [self.prepare(t) + "\n" for t in texts]
@@ -108,7 +138,10 @@ class FastTextQualityModel:
         """Reference scoring of one text through fastText's public ``predict`` (what a naive loop does)."""
         labels, probs = self._model.predict(self.prepare(text).encode("utf-8", "replace").decode(), k=-1)
         scores = dict(zip(labels, probs, strict=True))
-        return float(min(1.0, max(0.0, scores.get(self.positive_label, 0.0))))
+        prob = min(1.0, max(0.0, scores.get(self.positive_label, 0.0)))
+        if self.head is None:
+            return float(prob)
+        return float(self.head.combine(np.array([prob]), np.array([document_signals(text)]))[0])
 
 
 @dataclass(frozen=True)
@@ -129,6 +162,9 @@ class TrainParams:
     threads: int = 1  # 1: the same model on every run for the same data and seed
     retrain: bool = True  # quantize with a cutoff: retrain the kept rows (fastText's default advice)
     dsub: int = 2  # quantize: dimensions per sub-quantizer (1: one byte per dimension, nearly lossless)
+    signal_head: bool = True  # fit a signal head (classifiers.signal_head) on out-of-fold fastText scores
+    head_folds: int = 5  # folds for those out-of-fold scores (each trains one more fastText model)
+    head_l2: float = 30.0  # the head's L2 penalty
 
     def fasttext_args(self) -> dict[str, Any]:
         return dict(
@@ -160,6 +196,33 @@ def write_training_file(path: str, positives: Iterable[str], negatives: Iterable
     return counts
 
 
+M_PERTURB = -6  # glibc's mallopt() parameter: fill each allocation with (value ^ 0xFF)
+
+
+@contextmanager
+def _zero_filled_allocations() -> Iterator[None]:
+    """While training, have glibc fill every allocation with zeros (``mallopt(M_PERTURB, 0xFF)``).
+
+    fastText initialises only the first tenth of its input matrix per training thread (``uniformThread`` fills
+    block ``i`` of ten) and leaves the rest as the allocator hands it over. A fresh large allocation is zeroed
+    pages, but after other work in the same process a matrix of a few MB comes from recycled heap memory: the
+    "uninitialised" rows then hold old bytes, training turns NaN at any learning rate, and the model depends on
+    what ran before it (``tests/test_classifier_model.py`` shows both). Zero-filled, those rows always start at
+    zero, as they do for a 2M-bucket model, and one seed gives one model. A no-op where there is no glibc.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        set_perturb = libc.mallopt
+    except (OSError, AttributeError):
+        yield
+        return
+    set_perturb(M_PERTURB, 0xFF)
+    try:
+        yield
+    finally:
+        set_perturb(M_PERTURB, 0)
+
+
 def train_model(positives: Sequence[str], negatives: Sequence[str], params: TrainParams):
     """Train a fastText model on the texts; returns ``(model, counts, used)`` (``used``: the lr and seed).
 
@@ -178,7 +241,8 @@ def train_model(positives: Sequence[str], negatives: Sequence[str], params: Trai
         args = params.fasttext_args()
         for attempt in range(8):
             try:
-                model = fasttext.train_supervised(input=train_file, **args)
+                with _zero_filled_allocations():
+                    model = fasttext.train_supervised(input=train_file, **args)
                 model.predict("the")  # a diverged model trains "fine" and fails here, on its first use
                 break
             except RuntimeError as e:
@@ -202,6 +266,41 @@ def train_model(positives: Sequence[str], negatives: Sequence[str], params: Trai
     return model, counts, {"lr": args["lr"], "seed": args["seed"]}
 
 
+def out_of_fold_probs(texts: Sequence[str], labels: Sequence[int], params: TrainParams, k: int) -> np.ndarray:
+    """Each text's fastText probability from a model trained on the other ``k - 1`` stratified folds."""
+    probs = np.zeros(len(texts))
+    for test in stratified_folds(labels, k, params.seed):
+        held = set(test)
+        pos = [t for i, (t, y) in enumerate(zip(texts, labels, strict=True)) if y == 1 and i not in held]
+        neg = [t for i, (t, y) in enumerate(zip(texts, labels, strict=True)) if y == 0 and i not in held]
+        model, _, _ = train_model(pos, neg, replace(params, quantize=False))
+        probs[test] = FastTextQualityModel.from_trained(model, params).fasttext_probs([texts[i] for i in test])
+    return probs
+
+
+def train_quality_model(positives: Sequence[str], negatives: Sequence[str], params: TrainParams):
+    """The fastText model on every text and, if ``params.signal_head``, its signal head fitted on out-of-fold
+    fastText scores (``params.head_folds`` extra trainings). Returns ``(model, head or None, counts, used)``.
+
+    The out-of-fold models are not quantised: the head learns how far to trust the text model, and quantisation
+    moves the scores too little to matter for that (it is cross-validated end to end in ``train_default``).
+    """
+    model, counts, used = train_model(positives, negatives, params)
+    head = None
+    if params.signal_head:
+        if min(len(positives), len(negatives)) < params.head_folds:
+            raise ValueError(
+                f"a signal head needs at least head_folds={params.head_folds} documents of each class "
+                f"(got {len(positives)} and {len(negatives)}); train without one (--no-signal-head)"
+            )
+        texts = list(positives) + list(negatives)
+        labels = [1] * len(positives) + [0] * len(negatives)
+        probs = out_of_fold_probs(texts, labels, params, params.head_folds)
+        signals = np.array([document_signals(t) for t in texts])
+        head = fit_signal_head(probs, signals, labels, params.head_l2)
+    return model, head, counts, used
+
+
 def build_card(
     params: TrainParams,
     data: dict[str, Any],
@@ -209,14 +308,18 @@ def build_card(
     used: dict[str, Any],
     metrics: dict[str, Any] | None,
     notes: str = "",
+    head: SignalHead | None = None,
 ) -> dict[str, Any]:
     import fasttext
 
+    score = "P(__label__hq) from fastText's softmax, in [0, 1]; higher is better"
+    if head is not None:
+        score = "P(good) from the signal head (fastText's P(__label__hq) and document signals), in [0, 1]"
     return {
         "format": CARD_FORMAT,
-        "model_type": "fasttext-supervised",
+        "model_type": "fasttext-supervised" + (" + signal head" if head is not None else ""),
         "labels": {"positive": POSITIVE_LABEL, "negative": NEGATIVE_LABEL},
-        "score": "P(__label__hq) from fastText's softmax, in [0, 1]; higher is better",
+        "score": score,
         "normalization": {"scheme": params.scheme, "max_chars": params.max_chars},
         "hyperparameters": {
             "word_ngrams": params.word_ngrams,
@@ -232,7 +335,11 @@ def build_card(
             "quantize_cutoff": params.cutoff,
             "quantize_dsub": params.dsub,
             "loss": "softmax",
+            "signal_head": params.signal_head,
+            "head_folds": params.head_folds if params.signal_head else None,
+            "head_l2": params.head_l2 if params.signal_head else None,
         },
+        "signal_head": head.to_card() if head is not None else None,
         "data": data,
         "counts": counts,
         "metrics": metrics or {},

@@ -40,7 +40,7 @@ class QualityClassifierParams(StageParams):
     keep_top_fraction: float | None = Field(default=None, gt=0.0, le=1.0)
     batch_size: PositiveInt = 1024
     # override what the model card says (or the DCLM defaults for a model without a card)
-    normalization: Literal["curate", "dclm"] | None = None
+    normalization: Literal["curate", "curate-layout", "dclm"] | None = None
     max_chars: PositiveInt | None = None
     positive_label: str | None = None
 

@@ -9,22 +9,25 @@ Schemes:
 * ``dclm``: DCLM's own preparation (``" ".join(text.strip().splitlines())``), to score with DCLM's published
   ``openhermes_reddit_eli5_vs_rw`` model or any model trained the DCLM way. Case and punctuation are kept.
 * ``curate``: lower-cased, ASCII punctuation split off as words of its own, each line break kept as the token
-  ``__nl__`` (so bigrams see line structure: menus, link lists and cookie banners are runs of short lines), only
-  ``max_chars`` characters read as words (the first half and a slice from the middle of a longer document), and
-  a few *layout tokens* from cheap counts (length, lines, characters per line, share of lines that end like a
-  sentence: the signals of the C4 and Gopher heuristic filters). The layout tokens let a small linear model use
-  those signals without a second model, and reading a bounded sample bounds the cost of scoring one document,
-  which is what makes corpus-scale scoring fast. Cross-validated on human judgements this scheme beats DCLM's
-  preparation clearly (see ``bench/RESULTS.md``).
+  ``__nl__`` (so bigrams see line structure: menus, link lists and cookie banners are runs of short lines), and
+  only ``max_chars`` characters read as words (the first half and a slice from the middle of a longer
+  document). Reading a bounded sample bounds the cost of scoring one document, which is what makes corpus-scale
+  scoring fast. The document's shape (length, line ends, capitals) is left to the model's signal head
+  (:mod:`classifiers.signal_head`), which weighs it far better than words could carry it.
+* ``curate-layout``: ``curate`` plus a few *layout tokens* from cheap counts (length, lines, characters per line,
+  share of lines that end like a sentence: the signals of the C4 and Gopher heuristic filters), for a model
+  trained without a signal head: the tokens let fastText alone use some of those signals.
+
+Cross-validated on human judgements both beat DCLM's preparation clearly (see ``bench/RESULTS.md``).
 """
 
 from __future__ import annotations
 
 import re
 
-SCHEMES = ("curate", "dclm")
+SCHEMES = ("curate", "curate-layout", "dclm")
 DEFAULT_SCHEME = "curate"
-DEFAULT_MAX_CHARS = 1000
+DEFAULT_MAX_CHARS = 800
 LAYOUT_WINDOW = 2000  # characters the layout tokens look at
 
 _SENTENCE_ENDS = (".\n", "!\n", "?\n")
@@ -80,21 +83,23 @@ def normalize(text: str, scheme: str = DEFAULT_SCHEME, max_chars: int | None = D
     """The single line a fastText model is trained on or scores, for ``text`` under ``scheme``.
 
     The result never contains a line break (fastText reads one example per line). Empty or whitespace-only
-    text gives ``""`` (``dclm``) or layout tokens only (``curate``).
+    text gives ``""`` (or layout tokens only, under ``curate-layout``).
     """
     if scheme == "dclm":
         head = text if max_chars is None else text[:max_chars]
         return " ".join(head.strip().splitlines())
-    if scheme != "curate":
+    if scheme not in ("curate", "curate-layout"):
         raise ValueError(f"unknown normalisation scheme {scheme!r} (known: {', '.join(SCHEMES)})")
     text = text.strip()
     words = _sample(text, max_chars)
-    tokens = " ".join(layout_tokens(text))
     # splitlines() also cuts at \r, \v, \f and the Unicode line separators: fastText must see none of them, and a
     # line break is the one piece of layout worth a word, so each run of them becomes one token __nl__.
     # Punctuation becomes words of its own ("end." -> "end ."): fastText splits on whitespace only, and "|", "»",
     # "..." or "©" are signals of boilerplate that would otherwise hide inside rare glued tokens.
-    words = " __nl__ ".join(line for line in split_punctuation(words.lower()).splitlines() if line.strip())
+    words = " __nl__ ".join(filter(str.strip, split_punctuation(words.lower()).splitlines()))
+    if scheme == "curate":
+        return words
     # the layout tokens go three times: repeated, they weigh like a few words in a document of hundreds, and with
     # word bigrams they also pair with each other
+    tokens = " ".join(layout_tokens(text))
     return f"{words} {tokens} {tokens} {tokens}"
