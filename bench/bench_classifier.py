@@ -112,7 +112,10 @@ def main() -> int:
     assert max(abs(a - b) for a, b in zip(ref, got, strict=True)) < 1e-9, "batched scores differ from score_one()"
 
     rows = []
-    for name, fn in (("naive loop, one document at a time", naive), ("datatrove FastTextClassifierFilter", datatrove_filter)):
+    for name, fn in (
+        ("naive loop, one document at a time", naive),
+        ("datatrove FastTextClassifierFilter", datatrove_filter),
+    ):
         rows.append((name, *timed(fn, args.repeat)))
     rows.append(("Curate quality_classifier", *timed(curate, args.repeat)))
     print(f"\n{'scorer':38s} {'docs/s (CPU)':>14s} {'docs/s (wall)':>14s}")
