@@ -387,8 +387,8 @@ def test_matcher_budget_with_many_short_windows(reference):
 
 
 def test_fast_triggers_find_every_match():
-    """Every match of a wrapped recognizer's patterns, and of its trigger (IP aside: its fast trigger is narrower
-    than ``:`` but in every IP), holds a match of its fast trigger, on random text with planted entities."""
+    """Every match of a wrapped recognizer's patterns, and of its trigger, holds a match of its fast trigger, on
+    random text with planted entities."""
     import re as std_re
 
     import presidio_analyzer.predefined_recognizers as predefined
@@ -401,6 +401,8 @@ def test_fast_triggers_find_every_match():
     alphabet = "0123456789" * 3 + "13456" + "aAfFzZdeDEkKıſ\u212a\u0130" + " -.:@/%\n\u0663\uff11\u00e9\u2013"
     planted = ["10.0.0.1", "fe80::1", "::", "::ffff:1.2.3.4", "a:b", "GB82 WEST 1234 5698", "de89370400440532013000"]
     planted += ["4111 1111 1111 1111", "3782-822463-10005", "123-45-6789", "078 05 1120", "a.b@c.io", "x@y"]
+    planted += ["2001:db8:85a3:0:0:8a2e:370:7334", "0:0:0:0:0:ffff:1.2.3.4", "1:2::3:4.5.6.7", "255.1.10.100/24"]
+    planted += ["12345-6789", "123-456789", "123456789", "123.45.6789", "6011-1111-1111-1117", "1.2.3", "10:30:47"]
     texts = []
     for _ in range(3000):
         parts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20))) for _ in range(3)]
@@ -410,8 +412,7 @@ def test_fast_triggers_find_every_match():
             continue
         recognizer = getattr(predefined, name)()
         patterns = [regex.compile(p.regex, flags) for p in recognizer.patterns]
-        if name != "IpRecognizer":
-            patterns.append(regex.compile(spec.trigger, flags))
+        patterns.append(regex.compile(spec.trigger, flags))
         fast = spec.compile(flags)[0]
         found = 0
         for text in texts:

@@ -235,17 +235,20 @@ class WindowedPhoneRecognizer(_Windowed):
         results: list[RecognizerResult] = []
         tries = 0
         least = self.bounds.least_weight
-        short: list[tuple[int, int, int, int]] = []
-        short_chars = 0
-        for window in self.windows(text):
-            if window[3] - window[2] < least:
-                short.append(window)
-                short_chars += window[1] - window[0]
-                continue
-            tries += self._window(text, window, results)
+        find = self._find
+        short: list[tuple[int, int]] = []  # pieces whose core is too short for any region
+        short_chars = 0  # their windows' lengths at most: a window adds at most 4 characters to its piece
+        for start, end in find.pieces(text):
+            if end - start >= least:
+                window = find.window(text, start, end)
+                if window[3] - window[2] >= least:
+                    tries += self._window(text, window, results)
+                    continue
+            short.append((start, end))
+            short_chars += end - start + 4
         if short and tries + 7 * short_chars >= MAX_TRIES - 1:
-            for window in short:
-                tries += self._window(text, window, results)
+            for start, end in short:
+                tries += self._window(text, find.window(text, start, end), results)
         if tries >= MAX_TRIES - 1:
             # The whole-text matcher might have run out of tries where the windows did not: ask the original.
             self.fallbacks += 1

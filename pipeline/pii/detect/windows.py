@@ -84,9 +84,10 @@ class RunSpec:
 
 
 _ANY_DIGIT = "[0-9\\u0080-\\U0010ffff]"  # ASCII digits and anything non-ASCII: every digit of either regex engine
-# A digit, then (looking back at it) one of 1, 3-6: the same matches as [13-6] followed by three, but the regex
+# A digit, then (looking back at it) one of 1, 3-6: the same matches as [13-6]\d{3}[- ]?\d{3}, but the regex
 # module scans for a first character in [0-9] three times faster than for one in [13-6].
-_CC_FAST = "[0-9](?<=[13-6])" + _ANY_DIGIT * 3
+_CC_FAST = "[0-9](?<=[13-6])" + _ANY_DIGIT * 3 + "[- ]?" + _ANY_DIGIT * 3
+_HEX = "[0-9A-Fa-f]"
 # Member sets and triggers, per Presidio recognizer class. Fast triggers are spelled out ([0-9][0-9] rather than
 # [0-9]{2}, a plain character class first), the form both engines scan fastest; the regex module scans for a
 # leading [0-9] about four times faster than the standard library, which is faster where the first character is
@@ -94,14 +95,21 @@ _CC_FAST = "[0-9](?<=[13-6])" + _ANY_DIGIT * 3
 RUN_SPECS: dict[str, RunSpec] = {
     # local@domain: the local part is [\w!#$%&'*+\-/=?^_`{|}~.], the domain \w, '-' and '.'; '@' is mandatory.
     "EmailRecognizer": RunSpec(member=r"\w!#$%&'*+\-/=?^_`{|}~.@", trigger="@", fast_trigger="@"),
-    # IPv4 needs digit '.' digit; IPv4-mapped/embedded, IPv6 and '::' need ':'. Members: hex digits, the zone id
-    # [0-9a-zA-Z], '.', ':', '%' and the '/' of a prefix length.
-    # The fast trigger is narrower than any ':' but still in every match: IPv4 has digit '.' digit, every IPv6
-    # form has '::' or hex ':' hex (IPv4-embedded too, its last group before the IPv4 part being hex).
+    # Members: hex digits, the zone id [0-9a-zA-Z], '.', ':', '%' and the '/' of a prefix length. Every match holds
+    # one of: a dotted quad, its first '.' between a digit and 1-3 digits '.' 1-3 digits '.' a digit (IPv4, and
+    # the IPv4 part of IPv4-mapped and -embedded); '::' (IPv4-mapped, IPv6-unspecified, the compressed IPv6 forms
+    # and IPv4-embedded with fewer than six groups); or hex ':' 1-4 hex ':' hex (the full eight-group IPv6 form).
+    # No character folds into [0-9A-Fa-f] under IGNORECASE. A decimal like 3.5 or a time like 10:30 holds none.
     "IpRecognizer": RunSpec(
         member=r"0-9A-Za-z.:/%",
-        trigger=r"[0-9]\.[0-9]|:",
-        fast_trigger=r"[.:](?:(?<=[0-9]\.)(?=[0-9])|(?<=:)(?=:)|(?<=[0-9A-Fa-f]:)(?=[0-9A-Fa-f]))",
+        trigger=(
+            r"[.:](?:(?<=[0-9]\.)(?=[0-9][0-9]?[0-9]?\.[0-9][0-9]?[0-9]?\.[0-9])|(?<=:)(?=:)"
+            rf"|(?<={_HEX}:)(?={_HEX}{{1,4}}:{_HEX}))"
+        ),
+        fast_trigger=(
+            r"[.:](?:(?<=[0-9]\.)(?=[0-9][0-9]?[0-9]?\.[0-9][0-9]?[0-9]?\.[0-9])|(?<=:)(?=:)"
+            rf"|(?<={_HEX}:)(?={_HEX}{{1,4}}:{_HEX}))"
+        ),
         fast_with_re=True,
     ),
     # [A-Z]{2}[0-9]{2} then groups of [A-Z0-9] separated by an optional ' ' or '-'.
@@ -112,12 +120,16 @@ RUN_SPECS: dict[str, RunSpec] = {
         trigger=r"[A-Z]{2}[0-9]{2}",
         fast_trigger=r"[0-9][0-9](?<=[A-Za-z\u0130\u0131\u017f\u212a][A-Za-z\u0130\u0131\u017f\u212a][0-9][0-9])",
     ),
-    # Every SSN pattern starts with three digits, an optional '-', ' ' or '.', and two digits.
+    # The SSN patterns are 5-4, 3-6, 3-2-4, 3 2 4 (split by '-', ' ' or '.') and 9 digits: each holds three
+    # digits, an optional separator, two digits, an optional separator and a digit.
     "UsSsnRecognizer": RunSpec(
-        member=r"0-9 .\-", trigger=r"[0-9]{3}[\- .]?[0-9]{2}", fast_trigger=r"[0-9][0-9][0-9][\- .]?[0-9][0-9]"
+        member=r"0-9 .\-",
+        trigger=r"[0-9]{3}[\- .]?[0-9]{2}[\- .]?[0-9]",
+        fast_trigger=r"[0-9][0-9][0-9][\- .]?[0-9][0-9][\- .]?[0-9]",
     ),
-    # Every card pattern starts with one of 4/5/6/1/3 and three more digits; groups are split by ' ' or '-'.
-    "CreditCardRecognizer": RunSpec(member=r"\d \-", trigger=r"[13-6]\d{3}", fast_trigger=_CC_FAST),
+    # Every card pattern starts with one of 4/5/6/1/3 and three more digits, then an optional ' ' or '-' and a
+    # group of three or four digits (and more groups). A lone year like 1990 holds no trigger.
+    "CreditCardRecognizer": RunSpec(member=r"\d \-", trigger=r"[13-6]\d{3}[- ]?\d{3}", fast_trigger=_CC_FAST),
 }
 
 # sha256 of the patterns (name, regex, score) each wrapped recognizer had when the arguments above were made
@@ -273,26 +285,42 @@ class PhoneWindows:
         self.end_char_before = regex.compile(r"(?r)[\d#]")
 
     def __call__(self, text: str) -> Iterator[tuple[int, int, int, int]]:
-        """Yield ``(window_start, window_end, core_start, core_end)`` for every core, left to right.
+        """Yield ``(window_start, window_end, core_start, core_end)`` for every core, left to right."""
+        for start, end in self.pieces(text):
+            yield self.window(text, start, end)
 
-        The window reaches three characters past the core when the core is followed by ``:`` (the time-stamp
-        check reads ``:[0-5]\\d``), else one.
+    def pieces(self, text: str) -> Iterator[tuple[int, int]]:
+        """Yield ``(start, end)`` of every piece between cuts that holds a digit, left to right.
+
+        Each piece holds one core (``window``), no longer than the piece: the caller can tell most pieces too
+        short to hold a number without trimming them.
         """
         n = len(text)
         pos = 0
+        digit, cut_before, cut = self.digit.search, self.cut_before.search, self.cut.search
         while pos < n:
-            d = self.digit.search(text, pos)
+            d = digit(text, pos)
             if d is None:
                 return
-            before = self.cut_before.search(text, pos, d.end())  # up to the digit, so look-aheads can see it
-            core_start = before.end() if before else pos
-            after = self.cut.search(text, d.end())
-            core_end = after.start() if after else n
-            first = self.start_char.search(text, core_start, core_end).start()
-            last = self.end_char_before.search(text, core_start, core_end).end()
-            right = 3 if last < n and text[last] == ":" else 1
-            yield max(0, first - 1), min(n, last + right), first, last
-            pos = max(core_end, d.end())
+            before = cut_before(text, pos, d.end())  # up to the digit, so look-aheads can see it
+            start = before.end() if before else pos
+            after = cut(text, d.end())
+            end = after.start() if after else n
+            yield start, end
+            pos = max(end, d.end())
+
+    def window(self, text: str, start: int, end: int) -> tuple[int, int, int, int]:
+        """``(window_start, window_end, core_start, core_end)`` of the piece ``text[start:end]``.
+
+        The core is the piece trimmed to its first possible candidate start and last possible candidate end
+        (the piece's digit is both). The window reaches one character before the core and three past it when
+        the core is followed by ``:`` (the time-stamp check reads ``:[0-5]\\d``), else one.
+        """
+        n = len(text)
+        first = self.start_char.search(text, start, end).start()
+        last = self.end_char_before.search(text, start, end).end()
+        right = 3 if last < n and text[last] == ":" else 1
+        return max(0, first - 1), min(n, last + right), first, last
 
     @staticmethod
     def cache_key(text: str, window_start: int, window_end: int, core_start: int, core_end: int) -> tuple[str, int]:
