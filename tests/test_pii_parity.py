@@ -316,8 +316,9 @@ def test_parity_with_a_spacy_pipeline_and_context_words(synthetic_texts, tmp_pat
 
 
 def test_memo_matcher_equals_the_plain_matcher(web_texts, synthetic_texts, fast):
-    """``_MemoMatcher`` shares ``_parse_and_verify`` results across windows: same matches and tries as the plain
-    matcher, also where one candidate recurs next to letters, ``%``, currency signs, brackets and text ends."""
+    """``_MemoMatcher`` shares ``_parse_and_verify`` results across windows and answers too-light candidates
+    without parsing: same matches and tries as the plain matcher, also where one candidate recurs next to
+    letters, ``%``, currency signs, brackets and text ends."""
     import phonenumbers
 
     from pipeline.pii.detect.windowed import MEMO_OK, _MemoMatcher
@@ -338,7 +339,7 @@ def test_memo_matcher_equals_the_plain_matcher(web_texts, synthetic_texts, fast)
     for window in windows:
         for region in phone.inner.supported_regions:
             plain = phonenumbers.PhoneNumberMatcher(window, region, leniency=phone.inner.leniency)
-            memo = _MemoMatcher(window, region, phone.inner.leniency, memos[region])
+            memo = _MemoMatcher(window, region, phone.inner.leniency, memos[region], phone.bounds)
             expected = [(m.start, m.end, m.raw_string) for m in plain]
             assert [(m.start, m.end, m.raw_string) for m in memo] == expected, (window, region)
             assert memo._max_tries == plain._max_tries, (window, region)
@@ -459,3 +460,29 @@ def test_shifted_copy_is_a_deep_copy(synthetic_texts, fast):
                 assert result.analysis_explanation.score != 0.99 and "x" not in result.recognition_metadata
                 compared += 1
     assert compared > 150
+
+
+def test_too_light_candidates_never_verify(fast):
+    """``PhoneBounds.too_light`` answers for ``_parse_and_verify`` without parsing: wherever it says a string is
+    too light for a region, libphonenumber's own ``_parse_and_verify`` finds no number in it."""
+    import itertools
+
+    import phonenumbers
+
+    phone = next(r for r in fast.recognizers if isinstance(r, WindowedPhoneRecognizer))
+    regions = phone.inner.supported_regions
+    rng = random.Random(10)
+    strings = ["".join(chars) for n in range(1, 5) for chars in itertools.product("0179+(- x", repeat=n)]
+    pieces = ["0", "00", "1", "49", "+", "+1", "(0)", " ", "-", ".", "/", "x", "ext ", "#", "abc", "\uff11", "\u0663"]
+    for _ in range(4000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 9)))
+        strings.append("".join(rng.choice(pieces) for _ in range(rng.randint(0, 3))) + digits)
+        strings.append(digits + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 3))))
+    light = 0
+    for text in strings:
+        for region in regions:
+            if phone.bounds.too_light(region, text):
+                matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phone.inner.leniency)
+                assert matcher._parse_and_verify(text, 0) is None, (text, region)
+                light += 1
+    assert light > 20_000

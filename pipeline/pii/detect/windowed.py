@@ -187,7 +187,7 @@ class WindowedPhoneRecognizer(_Windowed):
         most_tries = tries_bound(window) if len(to_run) < len(regions) else 0
         for region in to_run:
             if MEMO_OK:
-                matcher = _MemoMatcher(window, region, self.inner.leniency, self._memo(region))
+                matcher = _MemoMatcher(window, region, self.inner.leniency, self._memo(region), self.bounds)
             else:
                 matcher = PhoneNumberMatcher(window, region, leniency=self.inner.leniency)
             for match in matcher:
@@ -265,11 +265,15 @@ class _MemoMatcher(PhoneNumberMatcher):
     starts with ``(`` or ``+``) and the one after it are a Latin letter, ``%`` or a currency sign; that is the
     key (``context_char`` gives the same yes/no). The matcher's loop, and so its count of tries, is unchanged.
     Used only where ``_parse_and_verify`` is the code this was checked against (``MEMO_OK``).
+
+    A candidate too light to be a valid number of the region (``PhoneBounds.too_light``: the weight bounds the
+    phone windows rest on, applied to the one string parse() is given) is answered None without parsing.
     """
 
-    def __init__(self, text: str, region: str, leniency: int, memo: LruCache):
+    def __init__(self, text: str, region: str, leniency: int, memo: LruCache, bounds: PhoneBounds):
         super().__init__(text, region, leniency=leniency)
         self._memo = memo
+        self._bounds = bounds
 
     def _parse_and_verify(self, candidate, offset):
         text = self.text
@@ -284,7 +288,10 @@ class _MemoMatcher(PhoneNumberMatcher):
         memo = self._memo
         found = memo.get(key)
         if found is None:
-            match = super()._parse_and_verify(candidate, offset)
+            if self.leniency >= Leniency.VALID and self._bounds.too_light(self.preferred_region, candidate):
+                match = None
+            else:
+                match = super()._parse_and_verify(candidate, offset)
             found = memo.put(key, (match.number if match is not None else None,))
         numobj = found[0]
         return None if numobj is None else PhoneNumberMatch(offset, candidate, numobj)
@@ -342,7 +349,8 @@ def wrap_recognizer(recognizer: EntityRecognizer) -> EntityRecognizer:
         if not _PHONE_FINDER:
             _PHONE_FINDER.append(PhoneWindows())
         finder = _PHONE_FINDER[0]
-        if finder.ok and hasattr(_probe_matcher(), "_max_tries"):
+        # The bounds assume leniency VALID or stricter (a match must pass is_valid_number).
+        if finder.ok and hasattr(_probe_matcher(), "_max_tries") and recognizer.leniency >= Leniency.VALID:
             return WindowedPhoneRecognizer(recognizer, finder)
         return recognizer
     if cls in RUN_SPECS and isinstance(recognizer, PatternRecognizer):

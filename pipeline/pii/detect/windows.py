@@ -442,6 +442,42 @@ class PhoneBounds:
         """Below this weight no region runs (``regions_to_run``); a core's weight is at most its length."""
         return min(self.plus, *self.national.values(), *self.idd.values())
 
+    @cached_property
+    def nsn_lengths(self) -> dict[str, frozenset | None]:
+        """Per region, the lengths an NSN passing ``_valid_shape`` can have (None: any length).
+
+        ``_valid_shape`` asks some region of the calling code for its general description's possible lengths;
+        where one of them lists none, any length may pass.
+        """
+        found: dict[str, frozenset | None] = {}
+        for region, shapes in self.shapes.items():
+            entries = [shape for shape in shapes or () if not isinstance(shape, std_re.Pattern)]
+            if shapes is None or any(not general[0] for general, _ in entries):
+                found[region] = None
+            else:
+                found[region] = frozenset().union(*(general[0] for general, _ in entries))
+        return found
+
+    @cached_property
+    def twins(self) -> dict[str, str]:
+        """Per region, the first region with the same national and international checks (US and CA share all)."""
+        seen: list[tuple[tuple, str]] = []  # shapes hold lists: compared by value, not hashed
+        twins = {}
+        for region in self.national:
+            key = (
+                self.national[region],
+                self.idd[region],
+                self.national_pattern[region],
+                self.idd_pattern[region],
+                self.prefix_lengths[region],
+                self.shapes[region],
+                self.prefix_checks[region],
+            )
+            twins[region] = next((twin for other, twin in seen if other == key), region)
+            if twins[region] == region:
+                seen.append((key, region))
+        return twins
+
     @classmethod
     def for_regions(cls, regions) -> PhoneBounds:
         try:
@@ -559,13 +595,34 @@ class PhoneBounds:
             prefix_checks=prefix_checks,
         )
 
+    @staticmethod
+    def _weight(text: str) -> tuple[int, int]:
+        """``text``'s weight (digits, and letters too with three ASCII letters: a vanity number) and ASCII letters."""
+        weight = sum(map(str.isdigit, text))
+        if text.isascii():
+            ascii_letters = sum(map(str.isalpha, text))
+        else:
+            ascii_letters = sum(1 for c in text if c.isascii() and c.isalpha())
+        if ascii_letters >= 3:
+            weight += sum(map(str.isalpha, text))
+        return weight, ascii_letters
+
+    def too_light(self, region: str, text: str) -> bool:
+        """Whether ``text`` itself cannot parse as a valid number of ``region``: its weight is under the region's
+        national and international bounds, and under ``plus`` or without a plus sign (see the class docstring)."""
+        if len(text) < self.least_weight:
+            return True
+        weight = self._weight(text)[0]
+        if weight >= self.national[region] or weight >= self.idd[region]:
+            return False
+        return not (weight >= self.plus and ("+" in text or "\uff0b" in text))
+
     def regions_to_run(self, regions, core: str) -> list[str]:
         """The regions whose matcher may find a valid number inside ``core``."""
-        weight = sum(1 for c in core if c.isdigit())
-        ascii_letters = sum(1 for c in core if c.isascii() and c.isalpha())
-        if ascii_letters >= 3:
-            weight += sum(1 for c in core if c.isalpha())
+        weight, ascii_letters = self._weight(core)
         has_plus = "+" in core or "\uff0b" in core
+        if has_plus and weight >= self.plus:
+            return list(regions)
         matches = list(_DIGIT_RUN.finditer(core))
         runs = [m.group() for m in matches]
         digits = "".join(runs)
@@ -591,16 +648,21 @@ class PhoneBounds:
             position += len(digit_run)
             ends.append(position)
         run = []
+        twins = self.twins
+        decided: dict[str, bool] = {}  # per twin: regions with the same checks get the same answer
         for r in regions:
-            if has_plus and weight >= self.plus:
-                run.append(r)
+            twin = twins.get(r, r)
+            if twin in decided:
+                if decided[twin]:
+                    run.append(r)
                 continue
             if weight >= self.national[r] and (
                 not checkable or self._national_possible(r, digits, starts, ends, linked)
             ):
-                run.append(r)
-                continue
-            if weight >= self.idd[r] and (not checkable or self._idd_possible(r, digits, starts)):
+                decided[twin] = True
+            else:
+                decided[twin] = weight >= self.idd[r] and (not checkable or self._idd_possible(r, digits, starts))
+            if decided[twin]:
                 run.append(r)
         return run
 
@@ -630,6 +692,7 @@ class PhoneBounds:
         pattern, lengths, shapes = self.national_pattern[region], self.prefix_lengths[region], self.shapes[region]
         if pattern is None or lengths is None:
             return True
+        nsn_lengths = self.nsn_lengths.get(region)  # a stretch of another length fails _valid_shape: skipped
         if lengths == ():
             # The transform keeps the digits after the stripped prefix: the NSN is a suffix of some stretch, so
             # any start before a run end will do.
@@ -638,27 +701,25 @@ class PhoneBounds:
                 if j and not linked[j - 1]:
                     first = j
                 for start in range(max(starts[first], end - 17), end):  # the longest NSN has 17 digits
+                    if nsn_lengths is not None and end - start not in nsn_lengths:
+                        continue
                     if pattern.fullmatch(digits, start, end):
                         if shapes is None or _valid_shape(shapes, digits[start:end]):
                             return True
             return False
         checks = self.prefix_checks[region]
         for i, start in enumerate(starts):
-            if checks is None:
-                allowed = lengths
-            else:
-                # Only prefixes actually written here: a national prefix exactly as national_prefix_for_parsing
-                # matches, or the calling code (then up to two national prefixes, any of the lengths).
-                prefixes, code, _ = checks
-                ends_here = {m.end() - start for m in (p.match(digits, start) for p in prefixes) if m is not None}
-                with_code = digits.startswith(code, start)
-                allowed = [n for n in lengths if n == 0 or n in ends_here or (with_code and n >= len(code))]
+            allowed = None  # the prefix lengths written here, worked out when a stretch first needs them
             for j in range(i, len(ends)):
                 if j > i and not linked[j - 1]:
                     break
                 end = ends[j]
-                for length in allowed:
-                    if start + length >= end or not pattern.fullmatch(digits, start + length, end):
+                for length in lengths:
+                    if start + length >= end or (nsn_lengths is not None and end - start - length not in nsn_lengths):
+                        continue
+                    if allowed is None:
+                        allowed = self._allowed_prefixes(checks, lengths, digits, start)
+                    if length not in allowed or not pattern.fullmatch(digits, start + length, end):
                         continue
                     nsn = digits[start + length : end]
                     if shapes is not None and not _valid_shape(shapes, nsn):
@@ -666,6 +727,18 @@ class PhoneBounds:
                     if length or self._prefix_possible(region, digits, start, 0, nsn):
                         return True
         return False
+
+    @staticmethod
+    def _allowed_prefixes(checks, lengths: tuple[int, ...], digits: str, start: int) -> frozenset[int] | tuple:
+        """The prefix lengths parse() can strip at ``start``: every one of ``lengths`` without checks; else only
+        prefixes actually written there, a national prefix exactly as national_prefix_for_parsing matches it, or
+        the calling code (then up to two national prefixes, any of the lengths)."""
+        if checks is None:
+            return lengths
+        prefixes, code, _ = checks
+        ends_here = {m.end() - start for m in (p.match(digits, start) for p in prefixes) if m is not None}
+        with_code = digits.startswith(code, start)
+        return frozenset(n for n in lengths if n == 0 or n in ends_here or (with_code and n >= len(code)))
 
     def _prefix_possible(self, region: str, digits: str, start: int, length: int, nsn: str) -> bool:
         """Whether parse() can strip exactly ``length`` digits in front of ``nsn`` and the match still verify.
