@@ -40,7 +40,7 @@ import hashlib
 import logging
 import re as std_re
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -709,17 +709,15 @@ class PhoneBounds:
             return False
         checks = self.prefix_checks[region]
         for i, start in enumerate(starts):
-            allowed = None  # the prefix lengths written here, worked out when a stretch first needs them
+            allowed = self._allowed_prefixes(checks, lengths, digits, start)  # mostly just 0
             for j in range(i, len(ends)):
                 if j > i and not linked[j - 1]:
                     break
                 end = ends[j]
-                for length in lengths:
+                for length in allowed:
                     if start + length >= end or (nsn_lengths is not None and end - start - length not in nsn_lengths):
                         continue
-                    if allowed is None:
-                        allowed = self._allowed_prefixes(checks, lengths, digits, start)
-                    if length not in allowed or not pattern.fullmatch(digits, start + length, end):
+                    if not pattern.fullmatch(digits, start + length, end):
                         continue
                     nsn = digits[start + length : end]
                     if shapes is not None and not _valid_shape(shapes, nsn):
@@ -729,16 +727,22 @@ class PhoneBounds:
         return False
 
     @staticmethod
-    def _allowed_prefixes(checks, lengths: tuple[int, ...], digits: str, start: int) -> frozenset[int] | tuple:
+    def _allowed_prefixes(checks, lengths: tuple[int, ...], digits: str, start: int) -> Sequence[int]:
         """The prefix lengths parse() can strip at ``start``: every one of ``lengths`` without checks; else only
         prefixes actually written there, a national prefix exactly as national_prefix_for_parsing matches it, or
         the calling code (then up to two national prefixes, any of the lengths)."""
         if checks is None:
             return lengths
         prefixes, code, _ = checks
-        ends_here = {m.end() - start for m in (p.match(digits, start) for p in prefixes) if m is not None}
-        with_code = digits.startswith(code, start)
-        return frozenset(n for n in lengths if n == 0 or n in ends_here or (with_code and n >= len(code)))
+        if digits.startswith(code, start):
+            ends_here = {m.end() - start for m in (p.match(digits, start) for p in prefixes) if m is not None}
+            return [n for n in lengths if n == 0 or n in ends_here or n >= len(code)]
+        allowed = [0] if 0 in lengths else []
+        for prefix in prefixes:
+            m = prefix.match(digits, start)
+            if m is not None and m.end() > start and m.end() - start in lengths and m.end() - start not in allowed:
+                allowed.append(m.end() - start)
+        return allowed
 
     def _prefix_possible(self, region: str, digits: str, start: int, length: int, nsn: str) -> bool:
         """Whether parse() can strip exactly ``length`` digits in front of ``nsn`` and the match still verify.
