@@ -155,14 +155,18 @@ class WindowedPhoneRecognizer(_Windowed):
     budget on the whole text is handed to the original recognizer instead.
     """
 
-    def __init__(self, inner: PhoneRecognizer, finder: PhoneWindows, cache_size: int = 200_000):
+    def __init__(
+        self, inner: PhoneRecognizer, finder: PhoneWindows, cache_size: int = 200_000, memo_size: int = 50_000
+    ):
         super().__init__(inner)
         self._find = finder
         self.cache = LruCache(cache_size)
         self.bounds = PhoneBounds.for_regions(inner.supported_regions)
         self.fallbacks = 0  # texts handed to the original recognizer (too many tries to prove the windows exact)
-        self.memos: dict[str, LruCache] = {}  # per region: candidate and its neighbours -> parse_and_verify result
-        self.memo_size = cache_size
+        # Per region: candidate and its neighbours -> _parse_and_verify's number (the benchmark's 13 M characters
+        # leave about 11,000 entries over all regions; the bound keeps a long task's memory in check).
+        self.memos: dict[str, LruCache] = {}
+        self.memo_size = memo_size
 
     def _memo(self, region: str) -> LruCache:
         memo = self.memos.get(region)
