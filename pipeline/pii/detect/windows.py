@@ -10,8 +10,8 @@ text. The argument, recognizer by recognizer:
 * **Runs.** Every character a recognizer's regex can consume lies in a character set ``S`` (for the e-mail
   pattern: word characters, ``@``, ``.``, ``-`` and the RFC 5322 specials). A match is a contiguous stretch of
   ``S`` characters, so it lies inside one maximal run of ``S`` characters. Every pattern also needs a *trigger*
-  inside its match (``@`` for e-mail, ``:`` or ``digit.digit`` for IP, two capitals and two digits for IBAN, ...),
-  so only runs that contain a trigger are looked at.
+  inside its match (``@`` for e-mail, a dotted quad, ``::`` or a full eight-group IPv6 for IP, two capitals and
+  two digits for IBAN, ...; ``RUN_SPECS``), so only runs that contain a trigger are looked at.
 * **Context.** The patterns' look-arounds (``\\b``, ``(?<![\\w:])``, ``(?![\\w:]|\\.\\d)``) read at most two
   characters beyond a match. A window is its run plus ``MARGIN`` characters on each side, so every regex decision
   at a position inside the run reads the same characters as on the whole text.
