@@ -85,7 +85,7 @@ class _Windowed(LocalRecognizer):
         raise NotImplementedError
 
     def windows(self, text: str) -> list:
-        """The windows of ``text`` (remembered for the last text, which ``analyze`` asks for again)."""
+        """The windows of ``text`` (remembered for the last text)."""
         if self._last is not None and self._last[0] is text:
             return self._last[1]
         found = list(self._find(text))
