@@ -313,3 +313,176 @@ def test_parity_with_a_spacy_pipeline_and_context_words(synthetic_texts, tmp_pat
         assert spans(fast.analyze(text)) == expected
         total += len(expected)
     assert total > 30
+
+
+def test_memo_matcher_equals_the_plain_matcher(web_texts, synthetic_texts, fast):
+    """``_MemoMatcher`` shares ``_parse_and_verify`` results across windows and answers too-light candidates
+    without parsing: same matches and tries as the plain matcher, also where one candidate recurs next to
+    letters, ``%``, currency signs, brackets and text ends."""
+    import phonenumbers
+
+    from pipeline.pii.detect.windowed import MEMO_OK, _MemoMatcher
+    from pipeline.pii.detect.windows import LruCache
+
+    assert MEMO_OK
+    phone = next(r for r in fast.recognizers if isinstance(r, WindowedPhoneRecognizer))
+    rng = random.Random(8)
+    windows = []
+    for text in web_texts[::6] + synthetic_texts[::4] + [_number_soup(rng) for _ in range(200)]:
+        windows += [text[a:b] for a, b, _, _ in phone.windows(text)]
+    numbers = ["212-555-0187", "(030) 1234567", "+44 20 7946 0958", "2005", "0049 30 123456", "4930 1234567"]
+    contexts = ["{}", "a{}", "{}b", "%{}", "{}$", "€{} ", " {} ", "({})", "x{}", "{}x", "é{}", "{}ü", "-{}-"]
+    windows += [c.format(n) for n in numbers for c in contexts]
+    rng.shuffle(windows)
+    memos = {region: LruCache(50_000) for region in phone.inner.supported_regions}
+    compared = 0
+    for window in windows:
+        for region in phone.inner.supported_regions:
+            plain = phonenumbers.PhoneNumberMatcher(window, region, leniency=phone.inner.leniency)
+            memo = _MemoMatcher(window, region, phone.inner.leniency, memos[region], phone.bounds)
+            expected = [(m.start, m.end, m.raw_string) for m in plain]
+            assert [(m.start, m.end, m.raw_string) for m in memo] == expected, (window, region)
+            assert memo._max_tries == plain._max_tries, (window, region)
+            compared += 1
+    assert compared > 20_000
+
+
+def test_short_phone_cores_are_skipped_exactly(fast):
+    """A core shorter than ``least_weight`` is not looked at: every short string of candidate characters, in
+    context, runs no region and no region's matcher finds a number in it."""
+    import itertools
+
+    import phonenumbers
+
+    phone = next(r for r in fast.recognizers if isinstance(r, WindowedPhoneRecognizer))
+    regions = phone.inner.supported_regions
+    least = phone.bounds.least_weight
+    assert 3 <= least < 10
+    alphabet = "0179+(-) x#.\uff11\u0663"
+    checked = 0
+    for n in range(1, int(least)):
+        for chars in itertools.product(alphabet, repeat=n):
+            core = "".join(chars)
+            assert phone.bounds.regions_to_run(regions, core) == [], core
+            window = f" {core}:05"
+            for region in regions:
+                for match in phonenumbers.PhoneNumberMatcher(window, region, leniency=phone.inner.leniency):
+                    assert not (1 <= match.start and match.end <= 1 + n), (core, region, match)
+                checked += 1
+    assert checked > 10_000
+
+
+def test_matcher_budget_with_many_short_windows(reference):
+    """Short windows are skipped, but their tries count: where they could exhaust the matcher's budget they are
+    counted exactly, and a text that does exhaust it (Presidio then misses the last number) goes to Presidio."""
+    fast = FastAnalyzer(["PHONE_NUMBER"])
+    phone = fast.recognizers[0]
+    near = "Call 212-555-0187. " + "7 " * 5_000 + "or +1 (212) 555-0187 x"  # exact count, under the budget
+    over = "Call 212-555-0187. " + "7 " * 66_000 + "or +1 (212) 555-0187 x"  # over the budget
+    for text, fallbacks in ((near, 0), (over, 1)):
+        expected = spans(reference.analyze(text, language="en", entities=["PHONE_NUMBER"]))
+        phone.fallbacks = 0
+        assert spans(fast.analyze(text)) == expected
+        assert phone.fallbacks == fallbacks
+    assert len(spans(fast.analyze(near))) == 2 and len(spans(fast.analyze(over))) == 1
+
+
+def test_fast_triggers_find_every_match():
+    """Every match of a wrapped recognizer's patterns, and of its trigger, holds a match of its fast trigger, on
+    random text with planted entities."""
+    import re as std_re
+
+    import presidio_analyzer.predefined_recognizers as predefined
+    import regex
+
+    from pipeline.pii.detect.windows import RUN_SPECS
+
+    flags = std_re.DOTALL | std_re.MULTILINE | std_re.IGNORECASE
+    rng = random.Random(9)
+    alphabet = "0123456789" * 3 + "13456" + "aAfFzZdeDEkKıſ\u212a\u0130" + " -.:@/%\n\u0663\uff11\u00e9\u2013"
+    planted = ["10.0.0.1", "fe80::1", "::", "::ffff:1.2.3.4", "a:b", "GB82 WEST 1234 5698", "de89370400440532013000"]
+    planted += ["4111 1111 1111 1111", "3782-822463-10005", "123-45-6789", "078 05 1120", "a.b@c.io", "x@y"]
+    planted += ["2001:db8:85a3:0:0:8a2e:370:7334", "0:0:0:0:0:ffff:1.2.3.4", "1:2::3:4.5.6.7", "255.1.10.100/24"]
+    planted += ["12345-6789", "123-456789", "123456789", "123.45.6789", "6011-1111-1111-1117", "1.2.3", "10:30:47"]
+    texts = []
+    for _ in range(3000):
+        parts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20))) for _ in range(3)]
+        texts.append(parts[0] + rng.choice(planted) + parts[1] + rng.choice(planted) + parts[2])
+    for name, spec in RUN_SPECS.items():
+        if not spec.fast_trigger:
+            continue
+        recognizer = getattr(predefined, name)()
+        patterns = [regex.compile(p.regex, flags) for p in recognizer.patterns]
+        patterns.append(regex.compile(spec.trigger, flags))
+        fast = spec.compile(flags)[0]
+        found = 0
+        for text in texts:
+            fast_spans = {(m.start(), m.end()) for i in range(len(text)) if (m := fast.search(text, i))}
+            for pattern in patterns:
+                for m in pattern.finditer(text, overlapped=True):
+                    if m.end() > m.start():
+                        assert any(m.start() <= a and b <= m.end() for a, b in fast_spans), (name, text, m)
+                        found += 1
+        assert found > 200, name
+
+
+def test_first_pass_results_are_handed_over_once(synthetic_texts, reference, fast):
+    """The engine gets the first pass's results only for the same text; a second analysis computes afresh."""
+    text = next(t for t in synthetic_texts if spans(reference.analyze(t, language="en", entities=ENTITIES)))
+    expected = spans(reference.analyze(text, language="en", entities=ENTITIES))
+    assert spans(fast.analyze(text)) == expected
+    assert spans(fast.analyze(text)) == expected
+    phone = next(r for r in fast.recognizers if isinstance(r, WindowedPhoneRecognizer))
+    phone.first_pass(text, fast.entities)
+    assert phone.analyze("no number here", fast.entities) == []
+    assert spans(fast.analyze(text)) == expected
+
+
+def test_shifted_copy_is_a_deep_copy(synthetic_texts, fast):
+    import copy
+
+    from pipeline.pii.detect.windowed import WindowedPatternRecognizer, _shifted_copy
+
+    compared = 0
+    for recognizer in fast.recognizers:
+        if not isinstance(recognizer, WindowedPatternRecognizer):
+            continue
+        for text in synthetic_texts:
+            for result in recognizer.inner.analyze(text, recognizer.supported_entities, None):
+                deep, cheap = copy.deepcopy(result), _shifted_copy(result, 5)
+                deep.start += 5
+                deep.end += 5
+                assert cheap.start == deep.start and cheap.end == deep.end and cheap.score == deep.score
+                assert vars(cheap.analysis_explanation) == vars(deep.analysis_explanation)
+                assert cheap.recognition_metadata == deep.recognition_metadata
+                cheap.analysis_explanation.set_improved_score(0.99)
+                cheap.recognition_metadata["x"] = 1
+                assert result.analysis_explanation.score != 0.99 and "x" not in result.recognition_metadata
+                compared += 1
+    assert compared > 150
+
+
+def test_too_light_candidates_never_verify(fast):
+    """``PhoneBounds.too_light`` answers for ``_parse_and_verify`` without parsing: wherever it says a string is
+    too light for a region, libphonenumber's own ``_parse_and_verify`` finds no number in it."""
+    import itertools
+
+    import phonenumbers
+
+    phone = next(r for r in fast.recognizers if isinstance(r, WindowedPhoneRecognizer))
+    regions = phone.inner.supported_regions
+    rng = random.Random(10)
+    strings = ["".join(chars) for n in range(1, 5) for chars in itertools.product("0179+(- x", repeat=n)]
+    pieces = ["0", "00", "1", "49", "+", "+1", "(0)", " ", "-", ".", "/", "x", "ext ", "#", "abc", "\uff11", "\u0663"]
+    for _ in range(4000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 9)))
+        strings.append("".join(rng.choice(pieces) for _ in range(rng.randint(0, 3))) + digits)
+        strings.append(digits + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 3))))
+    light = 0
+    for text in strings:
+        for region in regions:
+            if phone.bounds.too_light(region, text):
+                matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phone.inner.leniency)
+                assert matcher._parse_and_verify(text, 0) is None, (text, region)
+                light += 1
+    assert light > 20_000

@@ -98,7 +98,7 @@ class FastAnalyzer:
         """The spans Presidio finds in ``text`` (skipping Presidio where no recognizer has a window to look at)."""
         if not text:
             return []
-        if self.all_windowed and not any(r.analyze(text, self.entities, None) for r in self.recognizers):
+        if self.all_windowed and not any([r.first_pass(text, self.entities) for r in self.recognizers]):
             # No recognizer matched anything, and Presidio's analyze only ever filters recognizer results.
             return []
         return self.engine.analyze(

@@ -10,8 +10,8 @@ text. The argument, recognizer by recognizer:
 * **Runs.** Every character a recognizer's regex can consume lies in a character set ``S`` (for the e-mail
   pattern: word characters, ``@``, ``.``, ``-`` and the RFC 5322 specials). A match is a contiguous stretch of
   ``S`` characters, so it lies inside one maximal run of ``S`` characters. Every pattern also needs a *trigger*
-  inside its match (``@`` for e-mail, ``:`` or ``digit.digit`` for IP, two capitals and two digits for IBAN, ...),
-  so only runs that contain a trigger are looked at.
+  inside its match (``@`` for e-mail, a dotted quad, ``::`` or a full eight-group IPv6 for IP, two capitals and
+  two digits for IBAN, ...; ``RUN_SPECS``), so only runs that contain a trigger are looked at.
 * **Context.** The patterns' look-arounds (``\\b``, ``(?<![\\w:])``, ``(?![\\w:]|\\.\\d)``) read at most two
   characters beyond a match. A window is its run plus ``MARGIN`` characters on each side, so every regex decision
   at a position inside the run reads the same characters as on the whole text.
@@ -40,8 +40,9 @@ import hashlib
 import logging
 import re as std_re
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import regex
 from phonenumbers.phonenumberutil import _VALID_PUNCTUATION
@@ -61,7 +62,8 @@ class RunSpec:
 
     member: str
     trigger: str
-    fast_trigger: str = ""  # optional std-library regex finding a superset of ``trigger``'s matches, faster
+    fast_trigger: str = ""  # optional regex finding a superset of ``trigger``'s matches, faster
+    fast_with_re: bool = False  # compile ``fast_trigger`` with the standard library's ``re`` (else ``regex``)
 
     def compile(self, flags: int) -> tuple[regex.Pattern, regex.Pattern, regex.Pattern]:
         """Trigger, outside-the-set and outside-the-set-searching-backwards regexes, with the recognizer's flags.
@@ -71,27 +73,44 @@ class RunSpec:
         """
         outside = f"[^{self.member}]"
         return (
-            std_re.compile(self.fast_trigger) if self.fast_trigger else regex.compile(self.trigger, flags),
+            self._fast() if self.fast_trigger else regex.compile(self.trigger, flags),
             regex.compile(outside, flags),
             regex.compile(f"(?r){outside}", flags),
         )
 
+    def _fast(self) -> std_re.Pattern | regex.Pattern:
+        """The fast trigger, compiled without flags (its character classes spell out every case fold)."""
+        return std_re.compile(self.fast_trigger) if self.fast_with_re else regex.compile(self.fast_trigger)
+
 
 _ANY_DIGIT = "[0-9\\u0080-\\U0010ffff]"  # ASCII digits and anything non-ASCII: every digit of either regex engine
-_CC_FAST = "[13-6]" + _ANY_DIGIT * 3
-# Member sets and triggers, per Presidio recognizer class. Fast triggers are spelled out ([0-9][0-9] rather
-# than [0-9]{2}, a character class first) because the standard library scans much faster that way. Each comment says why every match holds a trigger.
+# A digit, then (looking back at it) one of 1, 3-6: the same matches as [13-6]\d{3}[- ]?\d{3}, but the regex
+# module scans for a first character in [0-9] three times faster than for one in [13-6].
+_CC_FAST = "[0-9](?<=[13-6])" + _ANY_DIGIT * 3 + "[- ]?" + _ANY_DIGIT * 3
+_HEX = "[0-9A-Fa-f]"
+# Member sets and triggers, per Presidio recognizer class. Fast triggers are spelled out ([0-9][0-9] rather than
+# [0-9]{2}, a plain character class first), the form both engines scan fastest; the regex module scans for a
+# leading [0-9] about four times faster than the standard library, which is faster where the first character is
+# a frequent one like '.' (the IP trigger). Each comment says why every match holds a trigger.
 RUN_SPECS: dict[str, RunSpec] = {
     # local@domain: the local part is [\w!#$%&'*+\-/=?^_`{|}~.], the domain \w, '-' and '.'; '@' is mandatory.
     "EmailRecognizer": RunSpec(member=r"\w!#$%&'*+\-/=?^_`{|}~.@", trigger="@", fast_trigger="@"),
-    # IPv4 needs digit '.' digit; IPv4-mapped/embedded, IPv6 and '::' need ':'. Members: hex digits, the zone id
-    # [0-9a-zA-Z], '.', ':', '%' and the '/' of a prefix length.
-    # The fast trigger is narrower than any ':' but still in every match: IPv4 has digit '.' digit, every IPv6
-    # form has '::' or hex ':' hex (IPv4-embedded too, its last group before the IPv4 part being hex).
+    # Members: hex digits, the zone id [0-9a-zA-Z], '.', ':', '%' and the '/' of a prefix length. Every match holds
+    # one of: a dotted quad, its first '.' between a digit and 1-3 digits '.' 1-3 digits '.' a digit (IPv4, and
+    # the IPv4 part of IPv4-mapped and -embedded); '::' (IPv4-mapped, IPv6-unspecified, the compressed IPv6 forms
+    # and IPv4-embedded with fewer than six groups); or hex ':' 1-4 hex ':' hex (the full eight-group IPv6 form).
+    # No character folds into [0-9A-Fa-f] under IGNORECASE. A decimal like 3.5 or a time like 10:30 holds none.
     "IpRecognizer": RunSpec(
         member=r"0-9A-Za-z.:/%",
-        trigger=r"[0-9]\.[0-9]|:",
-        fast_trigger=r"[.:](?:(?<=[0-9]\.)(?=[0-9])|(?<=:)(?=:)|(?<=[0-9A-Fa-f]:)(?=[0-9A-Fa-f]))",
+        trigger=(
+            r"[.:](?:(?<=[0-9]\.)(?=[0-9][0-9]?[0-9]?\.[0-9][0-9]?[0-9]?\.[0-9])|(?<=:)(?=:)"
+            rf"|(?<={_HEX}:)(?={_HEX}{{1,4}}:{_HEX}))"
+        ),
+        fast_trigger=(
+            r"[.:](?:(?<=[0-9]\.)(?=[0-9][0-9]?[0-9]?\.[0-9][0-9]?[0-9]?\.[0-9])|(?<=:)(?=:)"
+            rf"|(?<={_HEX}:)(?={_HEX}{{1,4}}:{_HEX}))"
+        ),
+        fast_with_re=True,
     ),
     # [A-Z]{2}[0-9]{2} then groups of [A-Z0-9] separated by an optional ' ' or '-'.
     # The fast trigger looks for the digits first (rarer than letters) and lets [A-Z] fold case as the regex
@@ -101,12 +120,16 @@ RUN_SPECS: dict[str, RunSpec] = {
         trigger=r"[A-Z]{2}[0-9]{2}",
         fast_trigger=r"[0-9][0-9](?<=[A-Za-z\u0130\u0131\u017f\u212a][A-Za-z\u0130\u0131\u017f\u212a][0-9][0-9])",
     ),
-    # Every SSN pattern starts with three digits, an optional '-', ' ' or '.', and two digits.
+    # The SSN patterns are 5-4, 3-6, 3-2-4, 3 2 4 (split by '-', ' ' or '.') and 9 digits: each holds three
+    # digits, an optional separator, two digits, an optional separator and a digit.
     "UsSsnRecognizer": RunSpec(
-        member=r"0-9 .\-", trigger=r"[0-9]{3}[\- .]?[0-9]{2}", fast_trigger=r"[0-9][0-9][0-9][\- .]?[0-9][0-9]"
+        member=r"0-9 .\-",
+        trigger=r"[0-9]{3}[\- .]?[0-9]{2}[\- .]?[0-9]",
+        fast_trigger=r"[0-9][0-9][0-9][\- .]?[0-9][0-9][\- .]?[0-9]",
     ),
-    # Every card pattern starts with one of 4/5/6/1/3 and three more digits; groups are split by ' ' or '-'.
-    "CreditCardRecognizer": RunSpec(member=r"\d \-", trigger=r"[13-6]\d{3}", fast_trigger=_CC_FAST),
+    # Every card pattern starts with one of 4/5/6/1/3 and three more digits, then an optional ' ' or '-' and a
+    # group of three or four digits (and more groups). A lone year like 1990 holds no trigger.
+    "CreditCardRecognizer": RunSpec(member=r"\d \-", trigger=r"[13-6]\d{3}[- ]?\d{3}", fast_trigger=_CC_FAST),
 }
 
 # sha256 of the patterns (name, regex, score) each wrapped recognizer had when the arguments above were made
@@ -262,26 +285,42 @@ class PhoneWindows:
         self.end_char_before = regex.compile(r"(?r)[\d#]")
 
     def __call__(self, text: str) -> Iterator[tuple[int, int, int, int]]:
-        """Yield ``(window_start, window_end, core_start, core_end)`` for every core, left to right.
+        """Yield ``(window_start, window_end, core_start, core_end)`` for every core, left to right."""
+        for start, end in self.pieces(text):
+            yield self.window(text, start, end)
 
-        The window reaches three characters past the core when the core is followed by ``:`` (the time-stamp
-        check reads ``:[0-5]\\d``), else one.
+    def pieces(self, text: str) -> Iterator[tuple[int, int]]:
+        """Yield ``(start, end)`` of every piece between cuts that holds a digit, left to right.
+
+        Each piece holds one core (``window``), no longer than the piece: the caller can tell most pieces too
+        short to hold a number without trimming them.
         """
         n = len(text)
         pos = 0
+        digit, cut_before, cut = self.digit.search, self.cut_before.search, self.cut.search
         while pos < n:
-            d = self.digit.search(text, pos)
+            d = digit(text, pos)
             if d is None:
                 return
-            before = self.cut_before.search(text, pos, d.end())  # up to the digit, so look-aheads can see it
-            core_start = before.end() if before else pos
-            after = self.cut.search(text, d.end())
-            core_end = after.start() if after else n
-            first = self.start_char.search(text, core_start, core_end).start()
-            last = self.end_char_before.search(text, core_start, core_end).end()
-            right = 3 if last < n and text[last] == ":" else 1
-            yield max(0, first - 1), min(n, last + right), first, last
-            pos = max(core_end, d.end())
+            before = cut_before(text, pos, d.end())  # up to the digit, so look-aheads can see it
+            start = before.end() if before else pos
+            after = cut(text, d.end())
+            end = after.start() if after else n
+            yield start, end
+            pos = max(end, d.end())
+
+    def window(self, text: str, start: int, end: int) -> tuple[int, int, int, int]:
+        """``(window_start, window_end, core_start, core_end)`` of the piece ``text[start:end]``.
+
+        The core is the piece trimmed to its first possible candidate start and last possible candidate end
+        (the piece's digit is both). The window reaches one character before the core and three past it when
+        the core is followed by ``:`` (the time-stamp check reads ``:[0-5]\\d``), else one.
+        """
+        n = len(text)
+        first = self.start_char.search(text, start, end).start()
+        last = self.end_char_before.search(text, start, end).end()
+        right = 3 if last < n and text[last] == ":" else 1
+        return max(0, first - 1), min(n, last + right), first, last
 
     @staticmethod
     def cache_key(text: str, window_start: int, window_end: int, core_start: int, core_end: int) -> tuple[str, int]:
@@ -293,7 +332,7 @@ class PhoneWindows:
         reach into the margins, so results for the core are the same, and windows that differ only in their
         neighbours share a cache entry. Returns the key and the core's offset in it.
         """
-        context = _context_char
+        context = context_char
         left = context(text[window_start]) if window_start < core_start else ""
         right = ""
         if core_end < window_end:
@@ -311,7 +350,7 @@ _STD_DIGIT = std_re.compile(r"\d")
 _CONTEXT: dict[str, str] = {}
 
 
-def _context_char(c: str) -> str:
+def context_char(c: str) -> str:
     """``b`` where the matcher refuses a neighbouring character (Latin letter, ``%``, currency sign), else ``!``."""
     canonical = _CONTEXT.get(c)
     if canonical is None:
@@ -344,6 +383,20 @@ class LruCache:
                 entries.popitem(last=False)
         else:
             entries.move_to_end(key)
+        return value
+
+    def get(self, key):
+        """The value stored for ``key`` (now the most recently used), or None."""
+        value = self.entries.get(key)
+        if value is not None:
+            self.entries.move_to_end(key)
+        return value
+
+    def put(self, key, value):
+        """Store ``value`` (not None) for ``key`` and return it."""
+        self.entries[key] = value
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
         return value
 
 
@@ -383,6 +436,47 @@ class PhoneBounds:
     prefix_lengths: dict[str, tuple[int, ...] | None]
     shapes: dict[str, list | None]
     prefix_checks: dict[str, tuple | None]
+
+    @cached_property
+    def least_weight(self) -> float:
+        """Below this weight no region runs (``regions_to_run``); a core's weight is at most its length."""
+        return min(self.plus, *self.national.values(), *self.idd.values())
+
+    @cached_property
+    def nsn_lengths(self) -> dict[str, frozenset | None]:
+        """Per region, the lengths an NSN passing ``_valid_shape`` can have (None: any length).
+
+        ``_valid_shape`` asks some region of the calling code for its general description's possible lengths;
+        where one of them lists none, any length may pass.
+        """
+        found: dict[str, frozenset | None] = {}
+        for region, shapes in self.shapes.items():
+            entries = [shape for shape in shapes or () if not isinstance(shape, std_re.Pattern)]
+            if shapes is None or any(not general[0] for general, _ in entries):
+                found[region] = None
+            else:
+                found[region] = frozenset().union(*(general[0] for general, _ in entries))
+        return found
+
+    @cached_property
+    def twins(self) -> dict[str, str]:
+        """Per region, the first region with the same national and international checks (US and CA share all)."""
+        seen: list[tuple[tuple, str]] = []  # shapes hold lists: compared by value, not hashed
+        twins = {}
+        for region in self.national:
+            key = (
+                self.national[region],
+                self.idd[region],
+                self.national_pattern[region],
+                self.idd_pattern[region],
+                self.prefix_lengths[region],
+                self.shapes[region],
+                self.prefix_checks[region],
+            )
+            twins[region] = next((twin for other, twin in seen if other == key), region)
+            if twins[region] == region:
+                seen.append((key, region))
+        return twins
 
     @classmethod
     def for_regions(cls, regions) -> PhoneBounds:
@@ -501,13 +595,34 @@ class PhoneBounds:
             prefix_checks=prefix_checks,
         )
 
+    @staticmethod
+    def _weight(text: str) -> tuple[int, int]:
+        """``text``'s weight (digits, and letters too with three ASCII letters: a vanity number) and ASCII letters."""
+        weight = sum(map(str.isdigit, text))
+        if text.isascii():
+            ascii_letters = sum(map(str.isalpha, text))
+        else:
+            ascii_letters = sum(1 for c in text if c.isascii() and c.isalpha())
+        if ascii_letters >= 3:
+            weight += sum(map(str.isalpha, text))
+        return weight, ascii_letters
+
+    def too_light(self, region: str, text: str) -> bool:
+        """Whether ``text`` itself cannot parse as a valid number of ``region``: its weight is under the region's
+        national and international bounds, and under ``plus`` or without a plus sign (see the class docstring)."""
+        if len(text) < self.least_weight:
+            return True
+        weight = self._weight(text)[0]
+        if weight >= self.national[region] or weight >= self.idd[region]:
+            return False
+        return not (weight >= self.plus and ("+" in text or "\uff0b" in text))
+
     def regions_to_run(self, regions, core: str) -> list[str]:
         """The regions whose matcher may find a valid number inside ``core``."""
-        weight = sum(1 for c in core if c.isdigit())
-        ascii_letters = sum(1 for c in core if c.isascii() and c.isalpha())
-        if ascii_letters >= 3:
-            weight += sum(1 for c in core if c.isalpha())
+        weight, ascii_letters = self._weight(core)
         has_plus = "+" in core or "\uff0b" in core
+        if has_plus and weight >= self.plus:
+            return list(regions)
         matches = list(_DIGIT_RUN.finditer(core))
         runs = [m.group() for m in matches]
         digits = "".join(runs)
@@ -533,16 +648,21 @@ class PhoneBounds:
             position += len(digit_run)
             ends.append(position)
         run = []
+        twins = self.twins
+        decided: dict[str, bool] = {}  # per twin: regions with the same checks get the same answer
         for r in regions:
-            if has_plus and weight >= self.plus:
-                run.append(r)
+            twin = twins.get(r, r)
+            if twin in decided:
+                if decided[twin]:
+                    run.append(r)
                 continue
             if weight >= self.national[r] and (
                 not checkable or self._national_possible(r, digits, starts, ends, linked)
             ):
-                run.append(r)
-                continue
-            if weight >= self.idd[r] and (not checkable or self._idd_possible(r, digits, starts)):
+                decided[twin] = True
+            else:
+                decided[twin] = weight >= self.idd[r] and (not checkable or self._idd_possible(r, digits, starts))
+            if decided[twin]:
                 run.append(r)
         return run
 
@@ -572,6 +692,7 @@ class PhoneBounds:
         pattern, lengths, shapes = self.national_pattern[region], self.prefix_lengths[region], self.shapes[region]
         if pattern is None or lengths is None:
             return True
+        nsn_lengths = self.nsn_lengths.get(region)  # a stretch of another length fails _valid_shape: skipped
         if lengths == ():
             # The transform keeps the digits after the stripped prefix: the NSN is a suffix of some stretch, so
             # any start before a run end will do.
@@ -580,27 +701,23 @@ class PhoneBounds:
                 if j and not linked[j - 1]:
                     first = j
                 for start in range(max(starts[first], end - 17), end):  # the longest NSN has 17 digits
+                    if nsn_lengths is not None and end - start not in nsn_lengths:
+                        continue
                     if pattern.fullmatch(digits, start, end):
                         if shapes is None or _valid_shape(shapes, digits[start:end]):
                             return True
             return False
         checks = self.prefix_checks[region]
         for i, start in enumerate(starts):
-            if checks is None:
-                allowed = lengths
-            else:
-                # Only prefixes actually written here: a national prefix exactly as national_prefix_for_parsing
-                # matches, or the calling code (then up to two national prefixes, any of the lengths).
-                prefixes, code, _ = checks
-                ends_here = {m.end() - start for m in (p.match(digits, start) for p in prefixes) if m is not None}
-                with_code = digits.startswith(code, start)
-                allowed = [n for n in lengths if n == 0 or n in ends_here or (with_code and n >= len(code))]
+            allowed = self._allowed_prefixes(checks, lengths, digits, start)  # mostly just 0
             for j in range(i, len(ends)):
                 if j > i and not linked[j - 1]:
                     break
                 end = ends[j]
                 for length in allowed:
-                    if start + length >= end or not pattern.fullmatch(digits, start + length, end):
+                    if start + length >= end or (nsn_lengths is not None and end - start - length not in nsn_lengths):
+                        continue
+                    if not pattern.fullmatch(digits, start + length, end):
                         continue
                     nsn = digits[start + length : end]
                     if shapes is not None and not _valid_shape(shapes, nsn):
@@ -608,6 +725,24 @@ class PhoneBounds:
                     if length or self._prefix_possible(region, digits, start, 0, nsn):
                         return True
         return False
+
+    @staticmethod
+    def _allowed_prefixes(checks, lengths: tuple[int, ...], digits: str, start: int) -> Sequence[int]:
+        """The prefix lengths parse() can strip at ``start``: every one of ``lengths`` without checks; else only
+        prefixes actually written there, a national prefix exactly as national_prefix_for_parsing matches it, or
+        the calling code (then up to two national prefixes, any of the lengths)."""
+        if checks is None:
+            return lengths
+        prefixes, code, _ = checks
+        if digits.startswith(code, start):
+            ends_here = {m.end() - start for m in (p.match(digits, start) for p in prefixes) if m is not None}
+            return [n for n in lengths if n == 0 or n in ends_here or n >= len(code)]
+        allowed = [0] if 0 in lengths else []
+        for prefix in prefixes:
+            m = prefix.match(digits, start)
+            if m is not None and m.end() > start and m.end() - start in lengths and m.end() - start not in allowed:
+                allowed.append(m.end() - start)
+        return allowed
 
     def _prefix_possible(self, region: str, digits: str, start: int, length: int, nsn: str) -> bool:
         """Whether parse() can strip exactly ``length`` digits in front of ``nsn`` and the match still verify.
