@@ -112,9 +112,9 @@ class FastTextQualityModel:
         """The model's score of each text: with a signal head, its combination of fastText's probability and the
         document signals; without, fastText's probability itself."""
         probs = self.fasttext_probs(texts)
-        if self.head is None:
+        if self.head is None or not len(texts):
             return probs
-        return self.head.combine(probs, np.array([document_signals(t) for t in texts]).reshape(len(texts), -1))
+        return self.head.combine(probs, np.array([document_signals(t) for t in texts]))
 
     def fasttext_probs(self, texts: Sequence[str]) -> np.ndarray:
         """P(positive) under the fastText model, in one call into its C++ (no Python per-label work per text)."""

@@ -173,6 +173,7 @@ def test_batch_scores_equal_fasttext_predict(trained):
     assert np.all((batch >= 0) & (batch <= 1))
     assert batch[:300].std() > 0.01  # the scores discriminate
     assert not np.allclose(batch, probs, atol=0.01)  # and the head changed them
+    assert model.score([]).shape == (0,)
 
 
 def test_no_signal_head_scores_with_fasttext_alone(tmp_path):

