@@ -37,6 +37,21 @@ sys.path.insert(0, str(REPO))
 SHARED = REPO.parent / "shared" / "data"
 
 
+def shipped_sample_texts() -> list[str]:
+    """The 145 documents the quickstart reads (``data/samples``: FineWeb-Edu, DCLM, RedPajama v1/v2, C4), read
+    through Curate's own readers."""
+    from pipeline.readers.corpus_reader import read_source
+    from pipeline.recipe import load_recipe
+
+    recipe = load_recipe(REPO / "recipes" / "quickstart.yaml")
+    cwd = os.getcwd()
+    os.chdir(REPO)  # the recipe's paths are relative to the repository
+    try:
+        return [doc.text for source in recipe.model.sources for doc in read_source(source)]
+    finally:
+        os.chdir(cwd)
+
+
 def sample_texts() -> list[str]:
     texts = []
     for path in sorted((SHARED / "web").rglob("*.jsonl*")) + [SHARED / "quality" / "dclm-annotations-dev.jsonl"]:
@@ -70,9 +85,15 @@ def main() -> int:
     ap.add_argument("--model", default=str(DEFAULT_MODEL))
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--copies", type=int, default=4, help="score the sample this many times per run")
+    ap.add_argument(
+        "--corpus",
+        choices=("shared", "samples"),
+        default="shared",
+        help="shared: every page of shared/data/web and quality (1,329); samples: the quickstart's data/samples (145)",
+    )
     args = ap.parse_args()
 
-    texts = sample_texts() * args.copies
+    texts = (sample_texts() if args.corpus == "shared" else shipped_sample_texts()) * args.copies
     chars = sum(map(len, texts))
     model = FastTextQualityModel.load(args.model)
     print(f"{len(texts)} documents ({chars / len(texts):,.0f} characters on average), model {args.model}")
