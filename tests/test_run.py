@@ -158,25 +158,32 @@ def test_sigkill_midway_then_rerun_gives_the_same_documents(tmp_path):
     out = tmp_path / "killed"
     rng = random.Random(int(os.environ.get("CURATE_KILL_SEED", time.time())))
     kills, partial_tasks = 0, 0
-    for _attempt in range(3):  # killed at a random moment shortly after one more task has finished
+
+    def progress() -> tuple[set[int], set[int]]:
+        completed = {int(p.name) for p in out.rglob("completions/*")}
+        written = {int(p.name.split("-")[1]) for p in (out / "data").glob("*part-*")}
+        return completed, written
+
+    for _attempt in range(4):
+        # killed at a random moment while some task has shards on disk but has not finished: the state a resume
+        # must clean up (a kill timed by the clock alone sometimes fell between tasks on a busy machine)
         proc = subprocess.Popen(
             [sys.executable, "-m", "pipeline.cli", "run", str(recipe)],
             cwd=REPO,
             start_new_session=True,
             stderr=subprocess.DEVNULL,
         )
-        done_before = len(list(out.rglob("completions/*")))
         deadline = time.time() + 120
         while time.time() < deadline and proc.poll() is None:
-            if len(list(out.rglob("completions/*"))) > done_before:
-                time.sleep(rng.uniform(0, 0.4))
+            completed, written = progress()
+            if written - completed:
+                time.sleep(rng.uniform(0, 0.1))
                 os.killpg(proc.pid, signal.SIGKILL)
                 kills += 1
                 break
-            time.sleep(0.02)
+            time.sleep(0.01)
         proc.wait()
-        completed = {int(p.name) for p in out.rglob("completions/*")}
-        written = {int(p.name.split("-")[1]) for p in (out / "data").glob("*part-*")}
+        completed, written = progress()
         partial_tasks += len(written - completed)  # tasks cut off with shards already on disk
     assert kills >= 1, "the run finished before it could be killed"
     assert partial_tasks >= 1, "no kill landed while a task had written part of its output"
