@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from classifiers.doc_signals import document_signals
-from classifiers.folds import stratified_folds
+from classifiers.folds import stratified_folds, training_part
 from classifiers.signal_head import SignalHead, fit_signal_head
 from classifiers.text import DEFAULT_MAX_CHARS, DEFAULT_SCHEME, SCHEMES, normalize
 
@@ -270,9 +270,7 @@ def out_of_fold_probs(texts: Sequence[str], labels: Sequence[int], params: Train
     """Each text's fastText probability from a model trained on the other ``k - 1`` stratified folds."""
     probs = np.zeros(len(texts))
     for test in stratified_folds(labels, k, params.seed):
-        held = set(test)
-        pos = [t for i, (t, y) in enumerate(zip(texts, labels, strict=True)) if y == 1 and i not in held]
-        neg = [t for i, (t, y) in enumerate(zip(texts, labels, strict=True)) if y == 0 and i not in held]
+        pos, neg = training_part(texts, labels, test)
         model, _, _ = train_model(pos, neg, replace(params, quantize=False))
         probs[test] = FastTextQualityModel.from_trained(model, params).fasttext_probs([texts[i] for i in test])
     return probs

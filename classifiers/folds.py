@@ -19,3 +19,11 @@ def stratified_folds(labels: Sequence[int], k: int, seed: int) -> list[list[int]
         for j, i in enumerate(idx):
             out[j % k].append(i)
     return out
+
+
+def training_part(texts: Sequence[str], labels: Sequence[int], held_out: Sequence[int]) -> tuple[list[str], list[str]]:
+    """``(positives, negatives)``: the texts of every fold but the held-out one, split by label."""
+    held = set(held_out)
+    pos = [t for i, (t, y) in enumerate(zip(texts, labels, strict=True)) if y == 1 and i not in held]
+    neg = [t for i, (t, y) in enumerate(zip(texts, labels, strict=True)) if y == 0 and i not in held]
+    return pos, neg

@@ -28,7 +28,7 @@ import numpy as np
 
 from classifiers.doc_signals import document_signals
 from classifiers.fasttext_model import FastTextQualityModel, TrainParams, build_card, save_model, train_quality_model
-from classifiers.folds import stratified_folds
+from classifiers.folds import stratified_folds, training_part
 from classifiers.metrics import evaluate, roc_auc
 from classifiers.signal_head import fit_signal_head
 from classifiers.sources import read_labeled
@@ -83,9 +83,7 @@ def out_of_fold_scores(
     fasttext_only = np.zeros(len(texts))
     params = replace(params, seed=params.seed + seed)
     for test in stratified_folds(labels, k, seed):
-        held = set(test)
-        pos = [t for i, (t, y) in enumerate(zip(texts, labels, strict=True)) if y == 1 and i not in held]
-        neg = [t for i, (t, y) in enumerate(zip(texts, labels, strict=True)) if y == 0 and i not in held]
+        pos, neg = training_part(texts, labels, test)
         model, head, _, _ = train_quality_model(pos, neg, params)
         scorer = FastTextQualityModel.from_trained(model, params, head)
         test_texts = [texts[i] for i in test]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import gzip
 import itertools
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_web_corpus
 
 from classifiers.cli import holdout_split, register_cli
 from classifiers.doc_signals import SIGNAL_NAMES, WINDOW, document_signals
@@ -36,14 +36,15 @@ def annotations() -> list[dict]:
 
 
 def web_texts() -> list[str]:
-    texts = []
-    for path in sorted((SHARED / "web").rglob("*.jsonl*")):
-        if "neardup" in path.name:
-            continue
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt") as fh:
-            texts += [json.loads(line)["text"] for line in fh if line.strip()]
-    return texts
+    """Every page of shared/data/web (the DCLM annotation pages left out: the models train on them)."""
+    return [text for doc_id, text in load_web_corpus() if not doc_id.startswith(ANNOTATIONS.name)]
+
+
+def train_argv(folder: Path, good: list[dict], bad: list[dict]) -> list[str]:
+    """``classifier train`` reading ``good`` and ``bad`` rows, written as two jsonl files in ``folder``."""
+    for name, rows in (("good.jsonl", good), ("bad.jsonl", bad)):
+        (folder / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return ["classifier", "train", "--positive", str(folder / "good.jsonl"), "--negative", str(folder / "bad.jsonl")]
 
 
 def run_cli(argv: list[str]) -> int:
@@ -58,13 +59,8 @@ def trained(tmp_path_factory) -> Path:
     """A model trained through the CLI on the human-labelled DCLM pages, split into two files by label."""
     tmp = tmp_path_factory.mktemp("model")
     rows = annotations()
-    for name, label in (("good.jsonl", 1), ("bad.jsonl", 0)):
-        with open(tmp / name, "w") as fh:
-            for r in rows:
-                if r["label"] == label:
-                    fh.write(json.dumps(r) + "\n")
     out = tmp / "model.bin"
-    argv = ["classifier", "train", "--positive", str(tmp / "good.jsonl"), "--negative", str(tmp / "bad.jsonl")]
+    argv = train_argv(tmp, [r for r in rows if r["label"] == 1], [r for r in rows if r["label"] == 0])
     assert run_cli(argv + ["--epoch", "20", "--holdout", "0.25", "--out", str(out)]) == 0
     return out
 
@@ -178,17 +174,8 @@ def test_batch_scores_equal_fasttext_predict(trained):
 
 def test_no_signal_head_scores_with_fasttext_alone(tmp_path):
     rows = annotations()[:120]
-    for name, label in (("good.jsonl", 1), ("bad.jsonl", 0)):
-        (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in rows if r["label"] == label))
     out = tmp_path / "plain.bin"
-    argv = [
-        "classifier",
-        "train",
-        "--positive",
-        str(tmp_path / "good.jsonl"),
-        "--negative",
-        str(tmp_path / "bad.jsonl"),
-    ]
+    argv = train_argv(tmp_path, [r for r in rows if r["label"] == 1], [r for r in rows if r["label"] == 0])
     assert run_cli(argv + ["--epoch", "5", "--no-signal-head", "--out", str(out)]) == 0
     model = FastTextQualityModel.load(out)
     assert model.head is None and model.card["signal_head"] is None
@@ -198,16 +185,7 @@ def test_no_signal_head_scores_with_fasttext_alone(tmp_path):
 
 def test_signal_head_needs_enough_documents_per_class(tmp_path, capsys):
     rows = annotations()
-    (tmp_path / "good.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows if r["label"] == 1))
-    (tmp_path / "bad.jsonl").write_text("".join([json.dumps(r) + "\n" for r in rows if r["label"] == 0][:3]))
-    argv = [
-        "classifier",
-        "train",
-        "--positive",
-        str(tmp_path / "good.jsonl"),
-        "--negative",
-        str(tmp_path / "bad.jsonl"),
-    ]
+    argv = train_argv(tmp_path, [r for r in rows if r["label"] == 1], [r for r in rows if r["label"] == 0][:3])
     assert run_cli(argv + ["--epoch", "2", "--holdout", "0", "--out", str(tmp_path / "m.bin")]) == 2
     assert "head_folds=5" in capsys.readouterr().out and not (tmp_path / "m.bin").exists()
 

