@@ -22,11 +22,12 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from pydantic import PositiveInt, field_validator
 
+from pipeline.recipe_paths import RecipePath
 from pipeline.registry import StageContext, StageParams, register_stage
 
 
 class HFClassifierParams(StageParams):
-    model: str  # local folder with config.json, weights and tokenizer files
+    model: RecipePath  # local folder with config.json, weights and tokenizer files
     score_key: str = "hf_score"
     int_score_key: str = "hf_int_score"
     min_int_score: int | None = 3  # regression heads: FineWeb-Edu kept int_score >= 3

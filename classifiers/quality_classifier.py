@@ -27,15 +27,17 @@ from pydantic import Field, PositiveInt, model_validator
 
 from classifiers.fasttext_model import FastTextQualityModel
 from classifiers.top_fraction import ScoreCollector, TopFractionApply, TopFractionCut
+from pipeline.recipe_paths import RecipePath
 from pipeline.registry import MultiPhaseStage, Phase, StageContext, StageParams, register_stage
+from pipeline.resources import data_path
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "data" / "models" / "quality" / "quality_fasttext.bin"
+DEFAULT_MODEL = data_path("models", "quality", "quality_fasttext.bin")
 SCORE_KEY = "quality_score"
 DROP_REASON = "below_quality_threshold"
 
 
 class QualityClassifierParams(StageParams):
-    model: str | None = None  # path to a fastText .bin; None: the shipped default model
+    model: RecipePath | None = None  # path to a fastText .bin; None: the shipped default model
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     keep_top_fraction: float | None = Field(default=None, gt=0.0, le=1.0)
     batch_size: PositiveInt = 1024

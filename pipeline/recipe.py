@@ -9,6 +9,7 @@ before a cluster job starts rather than after it failed.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
+from pipeline.recipe_paths import RECIPE_DIR, RecipePath
 from pipeline.registry import StageParams, get_stage, load_builtin_stages, nearest_name
 
 FORMATS = ("fineweb-edu", "fineweb", "dclm", "redpajama-v1", "redpajama-v2", "jsonl", "parquet")
@@ -31,7 +33,7 @@ class SourceConfig(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
     format: Format
-    path: str | None = None  # dir, file, glob, or fsspec URL (s3://, gs://, hf://datasets/...)
+    path: RecipePath | None = None  # dir, file, glob, or fsspec URL (s3://, gs://, hf://datasets/...)
     glob: str | None = None  # file pattern under a directory `path`, e.g. "**/*.jsonl.zst"
     hf_dataset: str | None = None  # hub id or local dataset dir, read with datasets' streaming=True
     hf_config: str | None = None
@@ -42,7 +44,7 @@ class SourceConfig(_Strict):
     id_key: str | None = None  # jsonl / parquet: which field holds the id (default "id"; derived if absent)
     compression: Literal["infer", "gzip", "zstd", "none"] = "infer"
     max_doc_bytes: ByteSize = ByteSize(32 * 2**20)  # a longer text is bad input, not a document
-    quality_signals_path: str | None = None  # redpajama-v2: root of quality_signals/ (default: beside documents/)
+    quality_signals_path: RecipePath | None = None  # redpajama-v2: root of quality_signals/ (default: beside documents/)
 
     @model_validator(mode="after")
     def _one_location(self) -> SourceConfig:
@@ -54,7 +56,7 @@ class SourceConfig(_Strict):
 
 
 class OutputConfig(_Strict):
-    path: str = "out"
+    path: str = "out"  # relative to the working directory (a shipped recipe's folder is the installed package)
     shard_max_bytes: ByteSize | None = ByteSize(256 * 10**6)
     shard_max_rows: PositiveInt | None = None
     compression: Literal["zstd", "snappy", "gzip", "lz4", "brotli", "none"] = "zstd"
@@ -199,7 +201,7 @@ def format_validation_error(err: ValidationError, model: type[BaseModel], prefix
     return lines
 
 
-def _validate_stages(raw_stages: list[dict[str, Any]]) -> tuple[list[StageEntry], list[str]]:
+def _validate_stages(raw_stages: list[dict[str, Any]], context: dict | None = None) -> tuple[list[StageEntry], list[str]]:
     load_builtin_stages()
     entries: list[StageEntry] = []
     problems: list[str] = []
@@ -216,7 +218,7 @@ def _validate_stages(raw_stages: list[dict[str, Any]]) -> tuple[list[StageEntry]
             problems.append(f"{where}: {e.args[0]}")
             continue
         try:
-            params = spec.params.model_validate(raw_params or {})
+            params = spec.params.model_validate(raw_params or {}, context=context)
         except ValidationError as err:
             problems.extend(format_validation_error(err, spec.params, prefix=(where, name)))
             continue
@@ -230,29 +232,45 @@ def parse_recipe(data: Any, path: str | None = None) -> Recipe:
     """Validate a recipe mapping; raise ``RecipeError`` listing every problem found."""
     if not isinstance(data, dict):
         raise RecipeError([f"expected a mapping at the top of the recipe, got {type(data).__name__}"], path)
+    # relative paths in the recipe are relative to the recipe file's folder (see pipeline/recipe_paths.py)
+    context = {RECIPE_DIR: os.path.dirname(os.path.realpath(path))} if path else None
     try:
-        model = RecipeModel.model_validate(data)
+        model = RecipeModel.model_validate(data, context=context)
     except ValidationError as err:
         problems = format_validation_error(err, RecipeModel)
         # also check stages, so one pass reports every mistake
         stages = data.get("stages")
         if isinstance(stages, list) and all(isinstance(s, dict) for s in stages):
-            problems += _validate_stages(stages)[1]
+            problems += _validate_stages(stages, context)[1]
         raise RecipeError(problems, path) from None
-    entries, problems = _validate_stages(model.stages)
+    entries, problems = _validate_stages(model.stages, context)
     if problems:
         raise RecipeError(problems, path)
     return Recipe(model=model, stages=tuple(entries), path=path)
 
 
+def find_recipe(name_or_path: str | Path) -> str:
+    """A recipe file's path: the path itself if it exists, else the shipped recipe of that name (``quickstart``)."""
+    path = str(name_or_path)
+    if os.path.exists(path):
+        return path
+    from pipeline.resources import shipped_recipe
+
+    shipped = shipped_recipe(path) if os.sep not in path else None
+    return str(shipped) if shipped else path
+
+
 def load_recipe(path: str | Path) -> Recipe:
-    """Read and validate a YAML recipe file."""
-    path = str(path)
+    """Read and validate a YAML recipe file, or a shipped recipe named without its folder (``quickstart``)."""
+    path = find_recipe(path)
     try:
         with open(path, encoding="utf-8") as f:
             data = yaml.safe_load(f)
     except FileNotFoundError:
-        raise RecipeError(["file not found"], path) from None
+        from pipeline.resources import shipped_recipes
+
+        names = ", ".join(shipped_recipes())
+        raise RecipeError([f"file not found (and no shipped recipe has that name; shipped: {names})"], path) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

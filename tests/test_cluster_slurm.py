@@ -37,7 +37,7 @@ def slurm(tmp_path_factory):
 def quickstart_as(tmp_path, name: str, executor: dict, sources=None, stages=None) -> tuple:
     recipe = yaml.safe_load((REPO / "recipes/quickstart.yaml").read_text())
     for s in recipe["sources"]:
-        s["path"] = str(REPO / s["path"])
+        s["path"] = str((REPO / "recipes" / s["path"]).resolve())
     if sources:
         recipe["sources"] = sources
     if stages is not None:

@@ -23,9 +23,11 @@ from datatrove.pipeline.filters.language_filter import LanguageFilter as Datatro
 from datatrove.utils._import_utils import check_required_dependencies
 from datatrove.utils.lid import FastTextLID
 
+from pipeline.recipe_paths import RecipePath
 from pipeline.registry import StageContext, StageParams, register_stage
+from pipeline.resources import data_path
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "data" / "models" / "lid.176.ftz"
+DEFAULT_MODEL = data_path("models", "lid.176.ftz")
 
 
 class LanguageFilterParams(StageParams):
@@ -34,7 +36,7 @@ class LanguageFilterParams(StageParams):
     backend: Literal["ft176", "glotlid"] = "ft176"
     label_only: bool = False
     keep_top_pairs_threshold: float = -1
-    model_path: str | None = None  # default: data/models/lid.176.ftz (ft176); required for glotlid
+    model_path: RecipePath | None = None  # default: data/models/lid.176.ftz (ft176); required for glotlid
     record_signals: bool = False  # language and language_score are always written
 
 

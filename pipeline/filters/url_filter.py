@@ -21,17 +21,18 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.url_filter import URLFilter as DatatroveURLFilter
 from pydantic import model_validator
 
+from pipeline.recipe_paths import RecipePath
 from pipeline.registry import StageContext, StageParams, register_stage
 
 LIST_KINDS = ("domains", "urls", "banned_words", "banned_subwords", "soft_banned_words")
 
 
 class URLFilterParams(StageParams):
-    domains_file: str | None = None
-    urls_file: str | None = None
-    banned_words_file: str | None = None
-    banned_subwords_file: str | None = None
-    soft_banned_words_file: str | None = None
+    domains_file: RecipePath | None = None
+    urls_file: RecipePath | None = None
+    banned_words_file: RecipePath | None = None
+    banned_subwords_file: RecipePath | None = None
+    soft_banned_words_file: RecipePath | None = None
     extra_domains: list[str] = []
     extra_urls: list[str] = []
     banned_words: list[str] = []

@@ -28,6 +28,7 @@ from datatrove.pipeline.base import PipelineStep
 from pydantic import Field, field_validator
 
 from pipeline.document import SOURCE
+from pipeline.recipe_paths import RecipePathOrName
 from pipeline.registry import StageContext, StageParams, register_stage
 from pipeline.tokens.tokenizer import (
     TokenizerError,
@@ -43,7 +44,7 @@ INFO_FILE = "token_count.json"
 
 
 class TokenCountParams(StageParams):
-    tokenizer: str = "gpt2"  # 'gpt2', a path to a tokenizer.json (or its folder), or a hub id (needs network)
+    tokenizer: RecipePathOrName = "gpt2"  # 'gpt2', a path to a tokenizer.json (or its folder), or a hub id (needs network)
     batch_size: int = Field(default=512, ge=1, le=100_000)
 
     @field_validator("tokenizer")

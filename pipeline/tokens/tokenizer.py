@@ -26,8 +26,9 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = {"gpt2": REPO_ROOT / "data" / "tokenizers" / "gpt2" / "tokenizer.json"}
+from pipeline.resources import data_path
+
+SHIPPED = {"gpt2": data_path("tokenizers", "gpt2", "tokenizer.json")}
 DEFAULT_TOKENIZER = "gpt2"
 
 

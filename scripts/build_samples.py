@@ -4,7 +4,7 @@ Each sample is real text laid out in a corpus's real schema (see ../shared/data/
 their evidence). Fields a corpus computes with models we do not have (FineWeb-Edu's ``score``, DCLM's classifier
 probability) are null rather than invented. Run from the repository root:
 
-    python data/build_samples.py [--shared ../shared/data]
+    python scripts/build_samples.py [--shared ../shared/data]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
-OUT = Path(__file__).resolve().parent / "samples"
+OUT = Path(__file__).resolve().parents[1] / "pipeline" / "data" / "samples"
 
 FINEWEB_EDU_SCHEMA = pa.schema(
     [
