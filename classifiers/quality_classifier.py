@@ -17,7 +17,6 @@ call into fastText's C++ per batch.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa

@@ -44,7 +44,9 @@ class SourceConfig(_Strict):
     id_key: str | None = None  # jsonl / parquet: which field holds the id (default "id"; derived if absent)
     compression: Literal["infer", "gzip", "zstd", "none"] = "infer"
     max_doc_bytes: ByteSize = ByteSize(32 * 2**20)  # a longer text is bad input, not a document
-    quality_signals_path: RecipePath | None = None  # redpajama-v2: root of quality_signals/ (default: beside documents/)
+    quality_signals_path: RecipePath | None = (
+        None  # redpajama-v2: root of quality_signals/ (default: beside documents/)
+    )
 
     @model_validator(mode="after")
     def _one_location(self) -> SourceConfig:
@@ -201,7 +203,9 @@ def format_validation_error(err: ValidationError, model: type[BaseModel], prefix
     return lines
 
 
-def _validate_stages(raw_stages: list[dict[str, Any]], context: dict | None = None) -> tuple[list[StageEntry], list[str]]:
+def _validate_stages(
+    raw_stages: list[dict[str, Any]], context: dict | None = None
+) -> tuple[list[StageEntry], list[str]]:
     load_builtin_stages()
     entries: list[StageEntry] = []
     problems: list[str] = []

@@ -44,7 +44,9 @@ INFO_FILE = "token_count.json"
 
 
 class TokenCountParams(StageParams):
-    tokenizer: RecipePathOrName = "gpt2"  # 'gpt2', a path to a tokenizer.json (or its folder), or a hub id (needs network)
+    tokenizer: RecipePathOrName = (
+        "gpt2"  # 'gpt2', a path to a tokenizer.json (or its folder), or a hub id (needs network)
+    )
     batch_size: int = Field(default=512, ge=1, le=100_000)
 
     @field_validator("tokenizer")
