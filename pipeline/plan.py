@@ -25,6 +25,8 @@ import pyarrow as pa
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
+from pipeline.extract.step import LABEL as EXTRACT_LABEL
+from pipeline.extract.step import HtmlExtract, extract_configs, extraction_position
 from pipeline.readers.corpus_reader import BAD_INPUT_DIR, CorpusReader
 from pipeline.recipe import Recipe, SourceConfig
 from pipeline.registry import MultiPhaseStage, StageContext, get_stage
@@ -117,6 +119,11 @@ def build_plan(
             tasks=tasks,
         )
         built.append((entry.label, get_stage(entry.name).factory(entry.params, ctx)))
+    # warc sources: HTML becomes text after the leading URL-level stages (pages they drop are never parsed)
+    configs = extract_configs(recipe.model.sources)
+    if configs:
+        at = extraction_position([entry.name for entry in recipe.stages])
+        built.insert(at, (EXTRACT_LABEL, HtmlExtract(configs, label=EXTRACT_LABEL)))
 
     all_steps: list[PipelineStep] = []
     for _, item in built:

@@ -20,8 +20,9 @@ from pydantic import BaseModel, ByteSize, ConfigDict, Field, PositiveInt, Valida
 from pipeline.recipe_paths import RECIPE_DIR, RecipePath
 from pipeline.registry import StageParams, get_stage, load_builtin_stages, nearest_name
 
-FORMATS = ("fineweb-edu", "fineweb", "dclm", "redpajama-v1", "redpajama-v2", "jsonl", "parquet")
-Format = Literal["fineweb-edu", "fineweb", "dclm", "redpajama-v1", "redpajama-v2", "jsonl", "parquet"]
+FORMATS = ("fineweb-edu", "fineweb", "dclm", "redpajama-v1", "redpajama-v2", "jsonl", "parquet", "warc", "wet")
+Format = Literal["fineweb-edu", "fineweb", "dclm", "redpajama-v1", "redpajama-v2", "jsonl", "parquet", "warc", "wet"]
+Extractor = Literal["trafilatura", "resiliparse", "justext"]
 
 
 class _Strict(BaseModel):
@@ -47,6 +48,11 @@ class SourceConfig(_Strict):
     quality_signals_path: RecipePath | None = (
         None  # redpajama-v2: root of quality_signals/ (default: beside documents/)
     )
+    # warc: how HTML becomes text (pipeline/extract); the plan runs it after the recipe's leading url_filter stages
+    extractor: Extractor | None = None  # default trafilatura, with FineWeb's settings
+    extractor_options: dict[str, Any] = Field(default_factory=dict)  # passed to the extractor library
+    extract_timeout: float = Field(default=1.0, gt=0)  # seconds per page; a slower page is dropped as timeout
+    extract_isolation: Literal["signal", "process"] = "signal"  # process: survives native hangs/crashes, slower
 
     @model_validator(mode="after")
     def _one_location(self) -> SourceConfig:
@@ -54,6 +60,14 @@ class SourceConfig(_Strict):
             raise ValueError("give exactly one of 'path' (files or fsspec URL) or 'hf_dataset' (datasets streaming)")
         if self.glob and not self.path:
             raise ValueError("'glob' needs 'path'")
+        if self.format != "warc":
+            for key in ("extractor", "extractor_options", "extract_timeout", "extract_isolation"):
+                if key in self.model_fields_set:
+                    raise ValueError(f"'{key}' applies to format 'warc' only (HTML pages), not {self.format!r}")
+        else:
+            from pipeline.extract.extractors import check_options
+
+            check_options(self.extractor or "trafilatura", self.extractor_options)
         return self
 
 

@@ -26,7 +26,7 @@ from loguru import logger
 
 from pipeline import logs
 from pipeline.document import READ_ORDER, read_order_key
-from pipeline.readers import dclm, fineweb, generic, hf_stream, redpajama_v1, redpajama_v2
+from pipeline.readers import dclm, fineweb, generic, hf_stream, redpajama_v1, redpajama_v2, warc
 from pipeline.readers.files import BadInput, Record, iter_jsonl, iter_parquet, list_files, relative_path
 from pipeline.readers.formats import BadRecord, CorpusFormat, RecordContext
 from pipeline.recipe import SourceConfig, split_limit
@@ -41,8 +41,12 @@ FORMATS: dict[str, CorpusFormat] = {
         redpajama_v2.REDPAJAMA_V2,
         generic.JSONL,
         generic.PARQUET,
+        warc.WARC,
+        warc.WET,
     )
 }
+# what a record's index means, per container, in bad-input messages
+POSITION = {"jsonl": "line", "parquet": "row", "warc": "record at byte", "wet": "record at byte"}
 
 BAD_INPUT_DIR = "bad_input"
 PROGRESS_EVERY_S = 1.0
@@ -144,6 +148,8 @@ class CorpusReader(PipelineStep):
             ctx.extras = fmt.open_file(fs, unit.file, root, src)
         if fmt.container == "parquet":
             return iter_parquet(fs, unit.file), ctx
+        if fmt.container in warc.RECORD_KINDS:
+            return warc.iter_records(fs, unit.file, warc.RECORD_KINDS[fmt.container]), ctx
         return iter_jsonl(fs, unit.file, src.compression), ctx
 
     def read_unit(
@@ -162,7 +168,7 @@ class CorpusReader(PipelineStep):
                 continue
             assert isinstance(item, Record)
             ctx.index = item.index
-            position = f"line {item.index}" if fmt.container == "jsonl" and unit.file else f"row {item.index}"
+            position = f"{POSITION[fmt.container] if unit.file else 'row'} {item.index}"
             try:
                 doc = fmt.adapt(item.data, ctx)
             except BadRecord as e:

@@ -46,7 +46,7 @@ class RecordContext:
 @dataclass(frozen=True)
 class CorpusFormat:
     name: str
-    container: Literal["jsonl", "parquet"]
+    container: Literal["jsonl", "parquet", "warc", "wet"]
     patterns: tuple[str, ...]
     adapt: Callable[[dict, RecordContext], Document]
     default_text_key: str = "text"
