@@ -290,6 +290,30 @@ def build_jsonl(shared: Path) -> int:
     return len(read_jsonl(shared / "web/hf-datasets-c4-dummy.jsonl"))
 
 
+WARC_FILES = (
+    "cc-whirlwind/whirlwind.warc.gz",
+    "cc-whirlwind/whirlwind.warc.wet.gz",
+    "dolma/sample-0000.warc.gz",
+    "dolma/sample-0001.warc.gz",
+    "resiliparse/warcfile.warc.gz",
+)
+
+
+def build_warc(shared: Path) -> int:
+    """Real WARC and WET files, byte for byte (the fineweb_from_warc recipe's input): responses + conversions."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    n = 0
+    for rel in WARC_FILES:
+        target = OUT / "warc" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shared / "warc" / rel, target)
+        kind = "conversion" if rel.endswith(".wet.gz") else "response"
+        with open(target, "rb") as f:
+            n += sum(1 for rec in ArchiveIterator(f) if rec.rec_type == kind)
+    return n
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shared", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
@@ -303,6 +327,7 @@ def main() -> None:
         "redpajama-v1": build_redpajama_v1(shared),
         "redpajama-v2": build_redpajama_v2(shared),
         "jsonl": build_jsonl(shared),
+        "warc": build_warc(shared),
     }
     print(json.dumps(counts, indent=2), f"\ntotal {sum(counts.values())}")
 

@@ -33,6 +33,7 @@ import orjson
 from datatrove.io import get_datafolder
 
 from pipeline.report import chinchilla
+from pipeline.report.extraction import build_extraction
 from pipeline.report.scan import KEPT, Scan, Tally, scan_output, total_rows
 from pipeline.tokens.tokenizer import (
     DEFAULT_TOKENIZER,
@@ -326,6 +327,7 @@ def build_report(
         "stages": stages,
         "sources": sources,
         "funnel": funnel,
+        "extraction": build_extraction(stats, scan, stages),
         "drop_reasons": drop_reasons(scan, funnel[0]["tokens"]),
         "mixture": mixture(scan, sources),
         "chinchilla": chinchilla.budgets(

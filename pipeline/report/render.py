@@ -10,6 +10,7 @@ from html import escape
 
 from pipeline.report import svg
 from pipeline.report.chinchilla import human_amount
+from pipeline.report.extraction import extraction_html, extraction_markdown
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:16px 24px;color:#222}
@@ -283,6 +284,7 @@ def render_html(report: dict) -> str:
             summary,
             _chinchilla_html(report),
             _funnel_html(report),
+            extraction_html(report, _table),
             _reasons_html(report),
             _mixture_html(report),
             _quality_html(report),
@@ -354,6 +356,8 @@ def render_markdown(report: dict) -> str:
             ],
         )
     )
+    if report.get("extraction"):
+        out.append(extraction_markdown(report, _md_table))
     out.append("## Drop reasons (by tokens removed)\n")
     out.append(
         _md_table(
