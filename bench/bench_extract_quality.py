@@ -51,16 +51,18 @@ def main() -> None:
     args = parser.parse_args()
 
     from datatrove.data import Document
+    from test_extract import _direct  # the library calls, exactly as documented (shared with the tests)
 
     from pipeline.extract.step import ExtractConfig, HtmlExtract
-    from test_extract import _direct  # the library calls, exactly as documented (shared with the tests)
 
     with gzip.open(SHARED / "html" / "readability-html-dev.jsonl.gz", "rt", encoding="utf-8") as f:
         pages = [json.loads(line) for line in f]
     pages = pages[: args.pages] if args.pages else pages
     print(f"{len(pages)} real pages with a reference text (mozilla/readability test pages)")
-    print(f"{'extractor':<12} {'mean F1':>8} {'P (pooled)':>10} {'R (pooled)':>10} {'empty':>6} "
-          f"{'differs':>8} {'ms/page':>8}")
+    print(
+        f"{'extractor':<12} {'mean F1':>8} {'P (pooled)':>10} {'R (pooled)':>10} {'empty':>6} "
+        f"{'differs':>8} {'ms/page':>8}"
+    )
     for name in args.extractors.split(","):
         step = HtmlExtract({"s": ExtractConfig(extractor=name, timeout=60)})
         docs = [Document(text=p["html"], id=p["id"], metadata={"source": "s"}) for p in pages]
@@ -76,8 +78,10 @@ def main() -> None:
             pooled = [a + b for a, b in zip(pooled, c, strict=True)]
         precision, recall = pooled[0] / max(pooled[1], 1), pooled[0] / max(pooled[2], 1)
         empty = len(pages) - len(out)
-        print(f"{name:<12} {sum(scores) / len(scores):8.3f} {precision:10.3f} {recall:10.3f} {empty:6d} "
-              f"{differs:8d} {1000 * elapsed / len(pages):8.1f}")
+        print(
+            f"{name:<12} {sum(scores) / len(scores):8.3f} {precision:10.3f} {recall:10.3f} {empty:6d} "
+            f"{differs:8d} {1000 * elapsed / len(pages):8.1f}"
+        )
 
 
 if __name__ == "__main__":

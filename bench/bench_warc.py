@@ -67,7 +67,9 @@ def main() -> None:
         report("WARC -> text with trafilatura (FineWeb's settings), one core", "pages", "datatrove", anchor, ours)
         for extractor, isolation in (("resiliparse", "signal"), ("justext", "signal"), ("trafilatura", "process")):
             t, n = timed(lambda e=extractor, i=isolation: curate_run(e, i), args.rounds)
-            print(f"  curate {extractor:<12} isolation={isolation:<8} {n:>6,} pages in {t:6.2f}s = {n / t:8,.1f} pages/s")
+            print(
+                f"  curate {extractor:<12} isolation={isolation:<8} {n:>6,} pages in {t:6.2f}s = {n / t:8,.1f} pages/s"
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

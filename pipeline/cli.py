@@ -229,7 +229,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
         console.print(
             f"  source {s.name}: {s.format} from {where}" + (f", limit {s.limit}" if s.limit else ""), markup=False
         )
-    for e in recipe.stages:
+    entries = {e.label: e for e in recipe.stages}
+    for label in plan.stage_labels:
+        e = entries.get(label)
+        if e is None:  # added by the plan: HTML extraction of warc sources
+            how = ", ".join(
+                f"{s.name}: {s.extractor or 'trafilatura'} (timeout {s.extract_timeout:g}s)"
+                for s in m.sources
+                if s.format == "warc"
+            )
+            console.print(f"  stage {label}: HTML to text, added for warc sources ({how})", markup=False)
+            continue
         params = e.params.model_dump(exclude_defaults=True)
         console.print(f"  stage {e.label}: {e.name} {params if params else ''}".rstrip(), markup=False)
     console.print(

@@ -6,7 +6,8 @@ another process. ``ExtractTimeout`` derives from ``BaseException``, so the libra
 blocks cannot swallow it. The limit is checked whenever the library returns to Python (trafilatura is Python
 over lxml; a single native call, such as parsing a huge page or resiliparse's C++ pass, finishes first).
 
-``ProcessGuard`` (``extract_isolation: process``, or where signals cannot be used: a worker thread, Windows):
+``ProcessGuard`` (``extract_isolation: process``, or where signals cannot be used: a worker thread, Windows, a
+process whose own ``SIGALRM`` timer is running):
 datatrove's ``ExtractorSandbox``, a worker process fed through a pipe, killed and restarted when a page takes too
 long or the library crashes the process; slower, but it also survives native hangs and crashes.
 """
@@ -27,7 +28,12 @@ class ExtractCrashed(RuntimeError):
 
 
 def alarm_available() -> bool:
-    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    """SIGALRM can be used: POSIX, the main thread, and no interval timer already armed by someone else."""
+    return (
+        hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    )
 
 
 class AlarmGuard:
