@@ -83,10 +83,10 @@ def test_wet_conversion_records(shared):
     assert docs[0].metadata["original"]["refers_to"].startswith("<urn:uuid:")
 
 
-def _arc_from_warc(warc: Path, n: int) -> bytes:
-    """An ARC v1 file holding the first ``n`` real HTTP responses of a WARC file (status line, headers, body)."""
+def _arc_from_warc(warc: Path, n: int) -> list[bytes]:
+    """ARC v1 records (file header first) holding the first ``n`` real HTTP responses of a WARC file."""
     body = b"1 0 Curate test\nURL IP-address Archive-date Content-type Archive-length\n"
-    out = b"filedesc://test.arc 0.0.0.0 20240101000000 text/plain %d\n%s\n" % (len(body), body)
+    out = [b"filedesc://test.arc 0.0.0.0 20240101000000 text/plain %d\n%s\n" % (len(body), body)]
     with open(warc, "rb") as f:
         for rec in ArchiveIterator(f):
             if rec.rec_type != "response" or n == 0:
@@ -95,20 +95,25 @@ def _arc_from_warc(warc: Path, n: int) -> bytes:
             block = rec.raw_stream.read()
             http = rec.http_headers.to_bytes()
             url = rec.rec_headers.get_header("WARC-Target-URI").encode()
-            out += b"%s 1.2.3.4 20240102030405 text/html %d\n%s\n" % (url, len(http + block), http + block)
+            out.append(b"%s 1.2.3.4 20240102030405 text/html %d\n%s\n" % (url, len(http + block), http + block))
     return out
 
 
 def test_arc_files_plain_and_gzip(shared, tmp_path):
     warc = shared / "warc" / "dolma" / "sample-0001.warc.gz"
-    arc = _arc_from_warc(warc, 3)
-    (tmp_path / "a.arc").write_bytes(arc)
+    records = _arc_from_warc(warc, 3)
+    (tmp_path / "a.arc").write_bytes(b"".join(records))
+    (tmp_path / "b.arc.gz").write_bytes(b"".join(gzip.compress(r) for r in records))  # one member per record
     expected = _warcio_responses(warc)[:3]
     docs = list(read_source({"name": "old", "format": "warc", "path": str(tmp_path)}))
-    assert [d.metadata["url"] for d in docs] == [e["url"] for e in expected]
-    assert [d.text for d in docs] == [e["body"].decode() for e in expected]
-    assert all(d.id.startswith("old/a.arc/") for d in docs)  # ARC has no record ids: file and byte offset
+    assert [d.metadata["url"] for d in docs] == [e["url"] for e in expected] * 2
+    assert [d.text for d in docs] == [e["body"].decode() for e in expected] * 2
+    # ARC has no record ids: source, file and byte offset
+    assert [d.id.rsplit("/", 1)[0] for d in docs] == ["old/a.arc"] * 3 + ["old/b.arc.gz"] * 3
     assert docs[0].metadata["original"]["date"] == "2024-01-02T03:04:05Z"
+    gz = str(tmp_path / "b.arc.gz")
+    offsets = [r.offset for r in iter_archive(FS, gz)]
+    assert next_record_start(FS, gz, 1) == offsets[0] and [int(d.id.rsplit("/", 1)[1]) for d in docs[3:]] == offsets
 
 
 def test_damaged_record_is_bad_input_and_reading_goes_on(shared, tmp_path):
