@@ -58,6 +58,41 @@ def _inspect_jsonl(path: str, n: int, console: Console) -> int:
     return 0
 
 
+ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wet", ".wet.gz")
+
+
+def _inspect_archive(path: str, n: int, console: Console) -> int:
+    """Record types of a WARC/ARC/WET file and the first ``n`` pages (response or conversion records)."""
+    from collections import Counter
+
+    from pipeline.readers.warc_io import iter_archive, splittable
+
+    fs, fs_path = fsspec.core.url_to_fs(path)
+    kinds, bad, shown = Counter(), 0, []
+    for item in iter_archive(fs, fs_path):
+        if isinstance(item, BadInput):
+            bad += 1
+            console.print(f"[yellow]bad input[/yellow] {item.message()}", markup=True)
+            continue
+        kinds[item.kind] += 1
+        if item.kind in ("response", "conversion") and len(shown) < n:
+            h = item.headers
+            shown.append(
+                {
+                    "offset": item.offset,
+                    "id": h.get("WARC-Record-ID"),
+                    "url": h.get("WARC-Target-URI") or h.get("uri"),
+                    "type": h.get("WARC-Identified-Payload-Type") or (item.http_headers or {}).get("content-type"),
+                    "status": item.http_status,
+                    "payload": item.payload[:300].decode("utf-8", "replace"),
+                }
+            )
+    split = "one gzip member per record (splittable)" if splittable(fs, fs_path) else "one gzip stream"
+    console.print(f"archive: {path}: {dict(kinds)}, {bad:,} damaged; {split}", markup=False)
+    _show_rows(shown, console)
+    return 0
+
+
 def inspect_path(path: str, n: int, console: Console) -> int:
     if os.path.isdir(path) and os.path.exists(os.path.join(path, "manifest.json")):
         with open(os.path.join(path, "manifest.json")) as f:
@@ -85,5 +120,9 @@ def inspect_path(path: str, n: int, console: Console) -> int:
         return _inspect_parquet([prefix + p for p in parquet], n, console)
     code = 0
     for f in files:
-        code |= _inspect_jsonl(f if "://" not in path else path, n, console)
+        target = f if "://" not in path else path
+        if f.endswith(ARCHIVE_SUFFIXES):
+            code |= _inspect_archive(target, n, console)
+        else:
+            code |= _inspect_jsonl(target, n, console)
     return code

@@ -193,3 +193,11 @@ def test_empty_folder_and_empty_file(tmp_path, fmt):
     shutil.copy(os.devnull, tmp_path / ("e.warc.gz" if fmt == "warc" else "e.warc.wet.gz"))
     items = list(iter_archive(FS, str(next(tmp_path.iterdir()))))
     assert len(items) == 1 and items[0].problem == "empty file"
+
+
+def test_inspect_shows_record_types_and_pages(shared, capsys):
+    from tests.conftest import run_curate
+
+    assert run_curate("inspect", shared / "warc" / "cc-whirlwind" / "whirlwind.warc.gz", "-n", "1") == 0
+    out = capsys.readouterr().out
+    assert "'response': 1" in out and "https://an.wikipedia.org/wiki/Escopete" in out and "splittable" in out
