@@ -195,9 +195,10 @@ def test_empty_folder_and_empty_file(tmp_path, fmt):
     assert len(items) == 1 and items[0].problem == "empty file"
 
 
-def test_inspect_shows_record_types_and_pages(shared, capsys):
+def test_inspect_shows_record_types_and_pages(shared, capfd):
     from tests.conftest import run_curate
 
     assert run_curate("inspect", shared / "warc" / "cc-whirlwind" / "whirlwind.warc.gz", "-n", "1") == 0
-    out = capsys.readouterr().out
+    captured = capfd.readouterr()
+    out = captured.out + captured.err
     assert "'response': 1" in out and "https://an.wikipedia.org/wiki/Escopete" in out and "splittable" in out
