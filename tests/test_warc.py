@@ -202,3 +202,22 @@ def test_inspect_shows_record_types_and_pages(shared, capfd):
     captured = capfd.readouterr()
     out = captured.out + captured.err
     assert "'response': 1" in out and "https://an.wikipedia.org/wiki/Escopete" in out and "splittable" in out
+
+
+def test_a_quoted_warc_header_in_a_page_is_not_a_record_boundary(tmp_path):
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=False)
+    quoted = (
+        b"<html><body><pre>\nWARC/1.0\r\nWARC-Type: response\r\nContent-Length: 5\r\n\r\nhello</pre> more</body></html>"
+    )
+    for url in ("http://x.test/about-warc", "http://x.test/next"):
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(quoted), http_headers=http))
+    path = tmp_path / "q.warc"
+    path.write_bytes(buf.getvalue())
+    offsets = [r.offset for r in iter_archive(FS, str(path))]
+    inside = buf.getvalue().find(b"\nWARC/1.0\r\nWARC-Type: response\r\nContent-Length: 5")
+    assert 0 < inside < offsets[1] and next_record_start(FS, str(path), inside) == offsets[1]

@@ -10,7 +10,10 @@ that, for whole-file reading and for splitting one big file across tasks:
   damaged record the reader resyncs at the next record boundary and goes on; a truncated end is one ``BadInput``.
 * ``next_record_start(fs, file, pos)`` is the first record boundary at or after byte ``pos`` (``None`` past the
   last record): for a per-record-gzip file, the next gzip member whose data begins like a WARC or ARC record
-  header; for an uncompressed file, the next line that is a WARC version line. It reads a few KB per call.
+  header; for an uncompressed WARC file, the next ``WARC/1.x`` line whose Content-Length leads to the next record
+  or the end (uncompressed ARC files have no boundary to find: read them whole). It reads a few KB per call. A
+  gzip member inside a record's payload that itself inflates to a WARC record (a crawled ``.warc.gz`` stored
+  uncompressed in a record) would be taken for a boundary; Common Crawl files do not store such payloads raw.
   A split into ``n`` parts: ``cuts = [0] + [next_record_start(fs, f, i * size // n) for i in 1..n-1]``, then part
   ``i`` is ``iter_archive(fs, f, cuts[i], cuts[i+1])`` (``None`` cuts: empty parts). Every record is read by
   exactly one part, and a record's offset (its position in ids and messages) is the same whatever the split.
@@ -63,6 +66,22 @@ def _gzip_member_head(data: bytes) -> bytes | None:
         return None
 
 
+def _plain_record_ends_well(fs: Any, file: str, pos: int) -> bool:
+    """In an uncompressed file, a ``WARC/1.x`` line at ``pos`` starts a record only if its Content-Length leads
+    to the next record (or the end of the file): a page that quotes a WARC header is not taken for one."""
+    with fs.open(file, "rb") as f:
+        f.seek(pos)
+        head = f.read(SCAN_CHUNK)
+        end = head.find(b"\r\n\r\n")
+        m = re.search(rb"\r\ncontent-length:\s*(\d+)", head[: end + 2] if end > 0 else b"", re.I)
+        if not m:
+            return False
+        f.seek(pos + end + 4 + int(m.group(1)))
+        after = f.read(64)
+    rest = after.lstrip(b"\r\n")
+    return after.startswith(b"\r\n") and (not rest or rest.startswith(b"WARC/"))
+
+
 def _is_gzip(fs: Any, file: str) -> bool:
     with fs.open(file, "rb") as f:
         return f.read(3) == GZIP_MAGIC
@@ -94,7 +113,7 @@ def next_record_start(fs: Any, file: str, pos: int) -> int | None:
                 if len(window) < SCAN_CHUNK and chunk:  # need more bytes to check this candidate
                     break
                 head = _gzip_member_head(window) if gz else window[:HEADER_PEEK]
-                if head and _looks_like_record(head):
+                if head and _looks_like_record(head) and (gz or _plain_record_ends_well(fs, file, base + at)):
                     return base + at
                 at += 1
             if not chunk:
