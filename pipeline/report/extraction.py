@@ -67,7 +67,7 @@ def _rows(extraction: dict) -> list[list]:
     return rows
 
 
-HEADERS = ["source", "pages read", "dropped by URL before", "HTML pages in", "extracted", "not extracted (why)"]
+HEADERS = ["source", "pages read", "dropped by URL before", "pages at extraction", "extracted", "not extracted (why)"]
 
 
 def extraction_html(report: dict, table) -> str:
