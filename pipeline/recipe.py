@@ -60,6 +60,8 @@ class SourceConfig(_Strict):
             raise ValueError("give exactly one of 'path' (files or fsspec URL) or 'hf_dataset' (datasets streaming)")
         if self.glob and not self.path:
             raise ValueError("'glob' needs 'path'")
+        if self.format in ("warc", "wet") and self.hf_dataset:
+            raise ValueError(f"format {self.format!r} reads WARC files: give 'path', not 'hf_dataset'")
         if self.format != "warc":
             for key in ("extractor", "extractor_options", "extract_timeout", "extract_isolation"):
                 if key in self.model_fields_set:

@@ -176,6 +176,8 @@ def test_recipe_mistakes_name_the_key(tmp_path):
         parse_recipe({**base, "sources": [src]})
     with pytest.raises(RecipeError, match=r"sources\[0\].extractor.*did you mean 'resiliparse'"):
         parse_recipe({**base, "sources": [{"name": "a", "format": "warc", "path": "x", "extractor": "resiliparser"}]})
+    with pytest.raises(RecipeError, match=r"sources\[0\]: format 'wet' reads WARC files: give 'path'"):
+        parse_recipe({**base, "sources": [{"name": "a", "format": "wet", "hf_dataset": "x/y"}]})
 
 
 def test_shipped_recipe_validates():
