@@ -166,11 +166,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         init_ray(cfg)
     try:
         if local_output and cfg.kind == "local":
-            with ProgressDisplay(plan.progress_dir(plan.phases[0]), tasks):
+            first = next(p for p in plan.phases if p.per_task)  # prepare phases (an index) read no documents
+            with ProgressDisplay(plan.progress_dir(first), tasks):
                 executors[-1].run()
         else:
             executors[-1].run()
     except Exception as e:  # noqa: BLE001 - a failed task: say where its log is, exit 1, keep what finished
+        from pipeline.tokens.output_plan import run_error  # noqa: PLC0415
+
+        if problem := run_error(output_dir):  # a mixture that cannot be met: its own message, not a stack trace
+            return _fail(problem, 1)
         return _fail(
             f"the run did not finish ({type(e).__name__}: {e}). Finished tasks are kept; task logs are under "
             f"{output_dir}/logs/<phase>/logs/. Run the same command again to resume.",

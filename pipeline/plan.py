@@ -29,7 +29,7 @@ from pipeline.extract.step import LABEL as EXTRACT_LABEL
 from pipeline.extract.step import HtmlExtract, extract_configs, extraction_position
 from pipeline.readers.corpus_reader import BAD_INPUT_DIR, CorpusReader
 from pipeline.recipe import Recipe, SourceConfig
-from pipeline.registry import MultiPhaseStage, StageContext, get_stage
+from pipeline.registry import MultiPhaseStage, PreparedStage, StageContext, get_stage
 from pipeline.writers.intermediate import HandoffReader, HandoffWriter
 from pipeline.writers.parquet_shards import ShardedParquetWriter
 from pipeline.writers.rank_reset import RankOutputReset
@@ -88,6 +88,8 @@ def fingerprint(recipe: Recipe, tasks: int, limit: int | None) -> str:
         "tasks": tasks,
         "limit": limit,
     }
+    if m.mixture is not None:
+        payload["mixture"] = m.mixture.model_dump(mode="json")
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -110,6 +112,7 @@ def build_plan(
 
     # build every stage once, in order
     built: list[tuple[str, PipelineStep | MultiPhaseStage]] = []
+    prepare: list[PlannedPhase] = []  # phases that run once before any document is read (an index to build)
     for entry in recipe.stages:
         ctx = StageContext(
             name=entry.name,
@@ -118,7 +121,15 @@ def build_plan(
             work_dir=f"{output_dir}/{WORK_DIR}/{entry.label}",
             tasks=tasks,
         )
-        built.append((entry.label, get_stage(entry.name).factory(entry.params, ctx)))
+        item = get_stage(entry.name).factory(entry.params, ctx)
+        if isinstance(item, PreparedStage):
+            for g in item.prepare:
+                for step in g.steps:
+                    step.stats.name = f"{entry.label}:{g.name}"
+                name = f"00_prepare_{entry.label}_{g.name}"
+                prepare.append(PlannedPhase(name=name, steps=g.steps, tasks=g.tasks or 1, per_task=False))
+            item = item.step
+        built.append((entry.label, item))
     # warc sources: HTML becomes text after the leading URL-level stages (pages they drop are never parsed)
     configs = extract_configs(recipe.model.sources)
     if configs:
@@ -214,8 +225,17 @@ def build_plan(
     )
     writer.stats.name = "writer"
     subdirs.append(DATA_DIR)
+    tokens_phases: list[PlannedPhase] = []
+    if out.tokens is not None:  # training tokens: collected beside the writer, mixed and written after it
+        from pipeline.tokens.output_plan import token_output_phases  # noqa: PLC0415
+
+        collect, globals_ = token_output_phases(recipe, output_dir, tasks, index + 1)
+        phase.steps.append(collect)
+        subdirs.extend(collect.rank_subdirs)
+        tokens_phases = [PlannedPhase(name=n, steps=s, tasks=t, per_task=False) for n, s, t in globals_]
     phase.steps.append(writer)
     phases.append(phase)
+    phases = prepare + phases + tokens_phases
 
     return RunPlan(
         recipe=recipe,

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ByteSize, ConfigDict, Field, PositiveInt, Valida
 
 from pipeline.recipe_paths import RECIPE_DIR, RecipePath
 from pipeline.registry import StageParams, get_stage, load_builtin_stages, nearest_name
+from pipeline.tokens.config import MixtureConfig, TokensConfig
 
 FORMATS = ("fineweb-edu", "fineweb", "dclm", "redpajama-v1", "redpajama-v2", "jsonl", "parquet", "warc", "wet")
 Format = Literal["fineweb-edu", "fineweb", "dclm", "redpajama-v1", "redpajama-v2", "jsonl", "parquet", "warc", "wet"]
@@ -79,6 +80,7 @@ class OutputConfig(_Strict):
     shard_max_rows: PositiveInt | None = None
     compression: Literal["zstd", "snappy", "gzip", "lz4", "brotli", "none"] = "zstd"
     write_removed_text: bool = True  # false: the drop ledger keeps ids, reasons and metadata, not the text
+    tokens: TokensConfig | None = None  # tokenized training shards under OUTPUT/tokens/ (pipeline/tokens/config.py)
 
 
 class ExecutorConfig(_Strict):
@@ -113,6 +115,7 @@ class RecipeModel(_Strict):
     stages: list[dict[str, dict[str, Any] | None]] = Field(default_factory=list)
     output: OutputConfig = Field(default_factory=OutputConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    mixture: MixtureConfig | None = None  # a token target and a share per source (needs output.tokens)
 
     @model_validator(mode="after")
     def _unique_sources(self) -> RecipeModel:
@@ -120,6 +123,27 @@ class RecipeModel(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @model_validator(mode="after")
+    def _mixture_sources(self) -> RecipeModel:
+        if self.mixture is None:
+            return self
+        if self.output.tokens is None:
+            raise ValueError("mixture needs output.tokens (the mixture is written as tokenized shards)")
+        names = [s.name for s in self.sources]
+        for name in self.mixture.sources:
+            if name not in names:
+                hint = nearest_name(name, names)
+                raise ValueError(
+                    f"mixture.sources.{name}: no source of that name"
+                    + (f"; did you mean {hint!r}?" if hint else f" (sources: {', '.join(names)})")
+                )
+        missing = [n for n in names if n not in self.mixture.sources]
+        if missing:
+            raise ValueError(
+                f"mixture.sources: no share for {', '.join(missing)} (give 'share: 0' to leave a source out)"
+            )
         return self
 
 

@@ -37,6 +37,7 @@ STAGE_PACKAGES = (
     "pipeline.filters",
     "pipeline.dedup",
     "pipeline.pii",
+    "pipeline.decont",
     "pipeline.tokens",
     "classifiers",
 )
@@ -83,7 +84,20 @@ class MultiPhaseStage:
     apply: list[PipelineStep] = field(default_factory=list)
 
 
-StageFactory = Callable[[Any, StageContext], "PipelineStep | MultiPhaseStage"]
+@dataclass
+class PreparedStage:
+    """A per-document stage that needs something built once per run before any document is read.
+
+    ``prepare`` phases run (once, before the first per-task phase) and write under ``ctx.work_dir`` (for example
+    the decontamination n-gram index); ``step`` then runs inline in the per-task phase like a plain stage and
+    reads what was prepared. No document is handed off between phases.
+    """
+
+    prepare: list[Phase]
+    step: PipelineStep
+
+
+StageFactory = Callable[[Any, StageContext], "PipelineStep | MultiPhaseStage | PreparedStage"]
 
 
 @dataclass(frozen=True)
