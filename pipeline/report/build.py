@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 from datatrove.io import get_datafolder
 
-from pipeline.report import chinchilla
+from pipeline.report import chinchilla, training
 from pipeline.report.extraction import build_extraction
 from pipeline.report.scan import KEPT, Scan, Tally, scan_output, total_rows
 from pipeline.tokens.tokenizer import (
@@ -336,6 +336,8 @@ def build_report(
         "histograms": histograms,
         "dedup": dedup_clusters(folder, scan),
         "pii": pii_counts(stats),
+        "contamination": training.contamination(folder, scan),
+        "training_tokens": training.training_tokens(folder, options),
         "examples": examples,
         "reconciliation": reconcile(scan, funnel, stats, manifest),
         "missing": [name for name, v in (("stats.json", stats), ("manifest.json", manifest)) if v is None],

@@ -11,6 +11,7 @@ from html import escape
 from pipeline.report import svg
 from pipeline.report.chinchilla import human_amount
 from pipeline.report.extraction import extraction_html, extraction_markdown
+from pipeline.report.render_training import training_html, training_markdown
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:16px 24px;color:#222}
@@ -283,6 +284,7 @@ def render_html(report: dict) -> str:
             f"<h1>{escape(title)}</h1>",
             summary,
             _chinchilla_html(report),
+            training_html(report),
             _funnel_html(report),
             extraction_html(report, _table),
             _reasons_html(report),
@@ -339,6 +341,7 @@ def render_markdown(report: dict) -> str:
             [[b["label"], _epochs(b["epochs"]), b["verdict"] or ""] for b in c["budgets"]],
         )
     )
+    out.append(training_markdown(report))
     out.append("## Funnel\n")
     out.append(
         _md_table(
