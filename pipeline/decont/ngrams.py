@@ -16,6 +16,7 @@ index of 10**7 n-grams.
 from __future__ import annotations
 
 import string
+from itertools import repeat
 
 import numpy as np
 
@@ -72,5 +73,4 @@ class Vocabulary:
         return out
 
     def lookup(self, words: list[str]) -> np.ndarray:
-        get = self.ids.get
-        return np.fromiter((get(w, -1) for w in words), dtype=np.int64, count=len(words))
+        return np.fromiter(map(self.ids.get, words, repeat(-1)), dtype=np.int64, count=len(words))
