@@ -126,7 +126,7 @@ def build_plan(
             for g in item.prepare:
                 for step in g.steps:
                     step.stats.name = f"{entry.label}:{g.name}"
-                name = f"00_prepare_{entry.label}_{g.name}"
+                name = f"00_00_{entry.label}_{g.name}"  # sorts before 00_documents, as it runs
                 prepare.append(PlannedPhase(name=name, steps=g.steps, tasks=g.tasks or 1, per_task=False))
             item = item.step
         built.append((entry.label, item))

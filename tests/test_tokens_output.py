@@ -167,3 +167,20 @@ def test_datatrove_format_without_mixture(tmp_path: Path):
     kept = pq.read_table(sorted((out / "data").glob("*.parquet"))[0], columns=["id"]).column(0).to_pylist()
     assert [r["id"] for _, r in pairs] == kept  # not shuffled: every kept document once, in output order
     assert {r["repetition"] for _, r in pairs} == {0}
+
+
+def test_training_mix_recipe_plans_index_first_and_token_phases_last(tmp_path: Path):
+    from pipeline.plan import build_plan
+    from pipeline.recipe import load_recipe
+
+    recipe = load_recipe("training_mix")
+    plan = build_plan(recipe, str(tmp_path / "out"))
+    names = [p.name for p in plan.phases]
+    assert names[0] == "00_00_decontaminate_index" and not plan.phases[0].per_task
+    assert plan.phases[1].per_task
+    assert names[-3].endswith("_documents") and plan.phases[-3].per_task
+    assert [n.split("_", 1)[1] for n in names[-2:]] == ["tokens_mixture", "tokens_shards"]
+    assert names == sorted(names)  # log folders list in the order the phases run
+    (decont,) = [e for e in recipe.stages if e.name == "decontaminate"]
+    assert Path(decont.params.eval[0].path) == data_path("eval", "humaneval", "HumanEval.jsonl.gz")
+    assert recipe.model.mixture.target_tokens == 200_000
