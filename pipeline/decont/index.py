@@ -11,7 +11,7 @@
 * ``items.parquet``: ``benchmark``, ``item`` (label) per item; ``index.json``: counts per benchmark and sizes.
 
 Tasks memory-map the two arrays (pages shared by every task on a machine) and load the vocabulary as a dict:
-about 14 bytes per distinct n-gram plus ~100 bytes per distinct word (README gives measured figures).
+12 to 16 bytes per distinct n-gram plus ~100 bytes per distinct word (README gives measured figures).
 """
 
 from __future__ import annotations
