@@ -55,7 +55,9 @@ def main() -> None:
         planted += 1
     tmp = Path(tempfile.mkdtemp(prefix="bench_decont_"))
     (tmp / "items.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in items))
-    print(f"{len(items):,} evaluation items of {args.words} words; {len(corpus):,} corpus documents ({planted} planted)")
+    print(
+        f"{len(items):,} evaluation items of {args.words} words; {len(corpus):,} corpus documents ({planted} planted)"
+    )
 
     start = time.perf_counter()
     list(BuildNgramIndex([EvalSpec("items", str(tmp / "items.jsonl"), ("text",))], 13, str(tmp / "work")).run())
@@ -93,9 +95,13 @@ def main() -> None:
         f"index: {info['distinct_ngrams']:,} distinct 13-grams, {info['vocabulary']:,} words, "
         f"arrays {info['index_bytes'] / 1e6:.1f} MB, built in {build_s:.1f}s"
     )
-    print(f"  curate loaded index: +{curate_mem / 1e6:,.1f} MB resident; python set of strings: +{ref_mem / 1e6:,.1f} MB")
+    print(
+        f"  curate loaded index: +{curate_mem / 1e6:,.1f} MB resident; python set of strings: +{ref_mem / 1e6:,.1f} MB"
+    )
     print(f"  curate filter   {len(corpus) / curate_s:10,.0f} docs/s ({len(curate_hits)} flagged)")
-    print(f"  lm-eval python  {len(corpus) / ref_s:10,.0f} docs/s ({len(ref_hits)} flagged; set built in {ref_build_s:.1f}s)")
+    print(
+        f"  lm-eval python  {len(corpus) / ref_s:10,.0f} docs/s ({len(ref_hits)} flagged; set built in {ref_build_s:.1f}s)"
+    )
     print(f"  ratio curate / lm-eval python: {ref_s / curate_s:.2f}x")
     assert curate_hits == ref_hits, "the two procedures flag different documents"
 

@@ -12,7 +12,6 @@ import gzip
 import json
 import re
 import string
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -71,7 +70,7 @@ def run(tmp_path_factory) -> dict:
     }
     near_miss = 5  # twelve words of an item: shorter than the n-gram, must stay
     records = []
-    for k, (doc_id, text) in enumerate(corpus):
+    for k, (_, text) in enumerate(corpus):
         if k in planted:
             text = insert_middle(text, planted[k][2])
         elif k == near_miss:
@@ -81,7 +80,12 @@ def run(tmp_path_factory) -> dict:
     src.parent.mkdir()
     src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     evals = [
-        {"name": "humaneval", "path": str(HUMANEVAL), "fields": ["prompt", "canonical_solution"], "id_field": "task_id"},
+        {
+            "name": "humaneval",
+            "path": str(HUMANEVAL),
+            "fields": ["prompt", "canonical_solution"],
+            "id_field": "task_id",
+        },
         {"name": "quiz", "path": str(tmp / "quiz.parquet"), "fields": ["question"], "id_field": "qid"},
         {"name": "lines", "path": str(tmp / "lines.txt")},
     ]

@@ -85,7 +85,11 @@ def test_better_documents_are_kept_and_repeated_first(docs):
 
 
 def test_deterministic_for_a_seed_and_independent_of_row_order(docs):
-    cfg = config(int(docs["tokens"].sum() * 0.4), {"web": 0.5, "books": 0.3, "code": 0.2}, dict.fromkeys(("web", "books", "code"), 1))
+    cfg = config(
+        int(docs["tokens"].sum() * 0.4),
+        {"web": 0.5, "books": 0.3, "code": 0.2},
+        dict.fromkeys(("web", "books", "code"), 1),
+    )
     a, _ = plan_mixture(docs, cfg)
     b, _ = plan_mixture(docs, cfg)
     assert (a == b).all()
@@ -108,7 +112,9 @@ def test_cluster_size_with_fineweb2_weights_repeats_mid_sized_clusters_first(doc
             "target_tokens": int(docs["tokens"].sum() * 1.3),
             "score": "cluster_size",
             "cluster_weights": weights,
-            "sources": {s: {"share": v, "max_epochs": 3} for s, v in {"web": 0.34, "books": 0.33, "code": 0.33}.items()},
+            "sources": {
+                s: {"share": v, "max_epochs": 3} for s, v in {"web": 0.34, "books": 0.33, "code": 0.33}.items()
+            },
         }
     )
     copies, _ = plan_mixture(docs, cfg, sizes)
@@ -130,7 +136,10 @@ def test_unmeetable_target_says_what_would_fix_it(docs):
 def test_recipe_mistakes_name_the_key():
     base = {
         "name": "x",
-        "sources": [{"name": "web", "format": "jsonl", "path": "a.jsonl"}, {"name": "code", "format": "jsonl", "path": "b.jsonl"}],
+        "sources": [
+            {"name": "web", "format": "jsonl", "path": "a.jsonl"},
+            {"name": "code", "format": "jsonl", "path": "b.jsonl"},
+        ],
         "output": {"tokens": {"tokenizer": "gpt2"}},
     }
     mix = {"target_tokens": "2B", "sources": {"web": {"share": 0.7}, "cod": {"share": 0.3}}}

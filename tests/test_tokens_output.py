@@ -107,7 +107,13 @@ def mixed(tmp_path_factory) -> Path:
         },
         "output": {
             "path": str(tmp / "out"),
-            "tokens": {"tokenizer": "gpt2", "format": "megatron", "shuffle": True, "seed": 3, "shard_max_tokens": 30000},
+            "tokens": {
+                "tokenizer": "gpt2",
+                "format": "megatron",
+                "shuffle": True,
+                "seed": 3,
+                "shard_max_tokens": 30000,
+            },
         },
         "executor": {"kind": "local", "tasks": 2},
     }
@@ -119,7 +125,9 @@ def test_megatron_shards_decode_to_the_records_their_provenance_names(mixed):
     pairs = sequences_with_provenance(mixed, "megatron")
     assert len(list((mixed / "tokens").glob("*.idx"))) >= 3  # 80K tokens cut at 30K per shard
     check_decodes_to_source(pairs)
-    kept = {r["id"]: r["text"] for f in sorted((mixed / "data").glob("*.parquet")) for r in pq.read_table(f).to_pylist()}
+    kept = {
+        r["id"]: r["text"] for f in sorted((mixed / "data").glob("*.parquet")) for r in pq.read_table(f).to_pylist()
+    }
     for seq, row in pairs:  # and from there, by id, to the curated output
         assert GPT2.decode(seq[:-1].tolist()) == kept[row["id"]]
 

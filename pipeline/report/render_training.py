@@ -99,9 +99,7 @@ def training_html(report: dict) -> str:
             f"<p class='big'>{escape(_budget_line(t))}</p>{status}"
             + _table(SOURCE_HEADERS, cells)
             + plot
-            + _table(
-                ["copies", "documents"], [[escape(k), _n(v)] for k, v in hist.items()]
-            )
+            + _table(["copies", "documents"], [[escape(k), _n(v)] for k, v in hist.items()])
             + f"<p class='muted'>Tokenizer {escape(str(t['tokenizer']))}, end of document "
             f"{escape(str(t['eos_token']))}, {escape(str(t['dtype']))}; budgets beside the Chinchilla table above "
             f"({human_amount(t['written_tokens'])} tokens).</p>"

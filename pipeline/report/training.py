@@ -104,7 +104,5 @@ def training_tokens(folder: Any, options: Any) -> dict | None:
         "copies_histogram": summary.get("copies_histogram", {}),
         "sources": sources,
         "consistent": total == summary.get("tokens"),
-        "chinchilla": chinchilla.budgets(
-            total, options.model_sizes, options.budgets, options.tokens_per_parameter
-        ),
+        "chinchilla": chinchilla.budgets(total, options.model_sizes, options.budgets, options.tokens_per_parameter),
     }

@@ -58,8 +58,12 @@ def write_shard(
         out = MegatronTokenizedFile(folder, f"{tmp}/{name}", token_size=token_size)
     else:
         out = TokenizedFile(
-            folder, f"{tmp}/{name}.ds", save_index=True, tokenizer_name_or_path=tokenizer_name,
-            save_final_metadata=True, token_size=token_size,
+            folder,
+            f"{tmp}/{name}.ds",
+            save_index=True,
+            tokenizer_name_or_path=tokenizer_name,
+            save_final_metadata=True,
+            token_size=token_size,
         )
     ranks = plan["rank"].to_numpy()
     offsets = plan["offset"].to_numpy()
