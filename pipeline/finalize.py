@@ -98,13 +98,18 @@ def build_manifest(output_dir: str, recipe_name: str | None = None) -> dict:
         with folder.open(path, "rb") as f:
             rows = sum(1 for line in f if line.strip())
         bad.append({"path": path, "rows": rows, "bytes": folder.size(path), "sha256": _sha256(folder, path)})
-    return {
+    manifest = {
         "recipe": recipe_name,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "data": {"rows": sum(s["rows"] for s in data), "bytes": sum(s["bytes"] for s in data), "shards": data},
         "removed": removed,
         "bad_input": {"rows": sum(b["rows"] for b in bad), "files": bad},
     }
+    from pipeline.tokens.shards import tokens_manifest  # noqa: PLC0415 - training shards (output.tokens)
+
+    if tokens := tokens_manifest(folder, _describe):
+        manifest["tokens"] = tokens
+    return manifest
 
 
 def build_stats(output_dir: str, stage_labels: list[str], source_names: list[str]) -> dict:

@@ -140,6 +140,10 @@ def test_token_total_equals_the_report(mixed):
     assert report["training_tokens"]["consistent"] is True
     assert json.loads((mixed / "tokens" / "tokens.json").read_text())["tokens"] == total
     assert "Training tokens" in (mixed / "report" / "report.md").read_text()
+    manifest = json.loads((mixed / "manifest.json").read_text())
+    listed = {f["path"] for f in manifest["tokens"]["files"]}
+    assert listed == {f"tokens/{p.name}" for p in (mixed / "tokens").glob("part-*")}
+    assert manifest["tokens"]["sequences"] == len(pairs)
 
 
 def test_mixture_meets_shares_and_never_exceeds_max_epochs(mixed):

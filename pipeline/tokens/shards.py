@@ -87,3 +87,20 @@ def write_shard(
         folder.mv(f"{tmp}/{file}", file)
     folder.rm(tmp, recursive=True)
     return int(lengths.sum())
+
+
+def tokens_manifest(folder, describe) -> dict | None:
+    """``manifest.json``'s ``tokens`` entry: every shard file under ``tokens/`` with bytes and sha256."""
+    files = sorted(p for p in folder.glob(f"{TOKENS_DIR}/part-*") if not p.rsplit("/", 1)[-1].startswith("."))
+    if not files:
+        return None
+    from pipeline.finalize import _sha256  # noqa: PLC0415 - finalize imports this module lazily
+
+    entries = []
+    for path in files:
+        if path.endswith(".parquet"):  # the provenance sidecar: rows = sequences
+            entries.append(describe(folder, path))
+        else:
+            entries.append({"path": path, "bytes": folder.size(path), "sha256": _sha256(folder, path)})
+    sequences = sum(e.get("rows", 0) for e in entries if e["path"].endswith(".parquet"))
+    return {"sequences": sequences, "bytes": sum(e["bytes"] for e in entries), "files": entries}
