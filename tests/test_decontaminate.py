@@ -142,3 +142,29 @@ def test_a_missing_field_names_the_fields_found(tmp_path):
 
     with pytest.raises(ValueError, match="fields found: canonical_solution, entry_point, prompt, task_id, test"):
         build_index([EvalSpec("humaneval", str(HUMANEVAL), ("question",))], 13)
+
+
+def test_recipe_mistakes_are_named(tmp_path):
+    from pipeline.recipe import RecipeError, parse_recipe
+
+    base = {"name": "x", "sources": [{"name": "web", "format": "jsonl", "path": "a.jsonl"}]}
+    missing = {"decontaminate": {"eval": [{"name": "q", "path": str(tmp_path / "nope.jsonl")}]}}
+    with pytest.raises(RecipeError, match=r"stages\[0\]\.decontaminate\.eval\[0\]\.path: no such file or folder"):
+        parse_recipe({**base, "stages": [missing]})
+    twice = {"decontaminate": {"eval": [{"name": "q", "path": str(HUMANEVAL)}, {"name": "q", "path": str(HUMANEVAL)}]}}
+    with pytest.raises(RecipeError, match="names must be unique; repeated: q"):
+        parse_recipe({**base, "stages": [twice]})
+
+
+def test_a_run_with_a_wrong_field_stops_with_the_message(tmp_path, capsys):
+    src = tmp_path / "docs.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "some text " * 20}) + "\n")
+    recipe = {
+        "name": "x",
+        "sources": [{"name": "web", "format": "jsonl", "path": str(src)}],
+        "stages": [{"decontaminate": {"eval": [{"name": "he", "path": str(HUMANEVAL), "fields": ["question"]}]}}],
+        "output": {"path": str(tmp_path / "out")},
+    }
+    assert run_curate("run", write_recipe(tmp_path / "r.yaml", recipe)) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "decontaminate: evaluation set 'he': no record of" in err and "fields found: canonical_solution" in err

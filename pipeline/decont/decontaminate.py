@@ -16,12 +16,13 @@ every task memory-maps it (``pipeline/decont/index.py``).
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 import pyarrow as pa
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from pipeline.decont.index import BuildNgramIndex, EvalSpec, NgramIndex
 from pipeline.recipe_paths import RecipePath
@@ -38,6 +39,13 @@ class EvalSetParams(StageParams):
     fields: list[str] = Field(default_factory=lambda: ["text"], min_length=1)  # the item's text fields
     id_field: str | None = None  # names items in the ledger; default "<file>:<line or row>"
     format: Literal["infer", "jsonl", "parquet", "text"] = "infer"
+
+    @field_validator("path")
+    @classmethod
+    def _exists(cls, value: str) -> str:
+        if "://" not in value and not any(c in value for c in "*?[") and not os.path.exists(value):
+            raise ValueError(f"no such file or folder: {value}")
+        return value
 
 
 class DecontaminateParams(StageParams):

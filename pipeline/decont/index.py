@@ -31,6 +31,7 @@ from pipeline.dedup import workfiles as wf
 
 INDEX_DIR = "index"
 INFO_FILE = f"{INDEX_DIR}/index.json"
+ERROR_FILE = "error.txt"  # read by `curate run` when the phase failed (pipeline/tokens/output_plan.run_error)
 
 
 @dataclass(frozen=True)
@@ -119,9 +120,16 @@ class BuildNgramIndex(PipelineStep):
         if data:
             yield from data
         start = time.perf_counter()
-        with self.track_time():
-            vocab, hashes, owners, items, info = build_index(self.specs, self.n)
         f = wf.folder(self.work_dir)
+        if f.exists(ERROR_FILE):
+            f.rm(ERROR_FILE)
+        try:
+            with self.track_time():
+                vocab, hashes, owners, items, info = build_index(self.specs, self.n)
+        except ValueError as e:  # an evaluation set without files or fields: say so, not a stack trace
+            with f.open(ERROR_FILE, "wt") as out:
+                out.write(f"decontaminate: {e}")
+            raise
         wf._write_bytes(f, f"{INDEX_DIR}/vocabulary.txt", "\n".join(vocab.words).encode("utf-8", "surrogatepass"))
         wf.save_array(f, f"{INDEX_DIR}/ngrams.npy", hashes)
         wf.save_array(f, f"{INDEX_DIR}/items.npy", owners)

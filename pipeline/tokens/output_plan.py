@@ -193,12 +193,14 @@ def token_output_phases(
 
 
 def run_error(output_dir: str) -> str | None:
-    """The mixture's message when a run stopped because its target cannot be met."""
+    """The message a global phase left when it stopped on the data or the recipe (``work/<stage>/error.txt``):
+    a mixture target that cannot be met, an evaluation set without the fields named."""
     folder = get_datafolder(output_dir)
-    if not folder.exists(ERROR_FILE):
-        return None
-    with folder.open(ERROR_FILE, "rt") as f:
-        return f.read().strip()
+    messages = []
+    for path in sorted(folder.glob("work/*/error.txt")):
+        with folder.open(path, "rt") as f:
+            messages.append(f.read().strip())
+    return "\n".join(messages) or None
 
 
 def read_summary(output_dir: str) -> dict | None:
