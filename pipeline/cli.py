@@ -253,6 +253,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     console.print(
         f"  output: {m.output.path} ({m.output.compression}, shards <= {human_bytes(int(m.output.shard_max_bytes or 0))})"
     )
+    if m.output.tokens:
+        t = m.output.tokens
+        console.print(f"  tokens: {t.format} shards of {t.tokenizer} ids, shuffle {t.shuffle}", markup=False)
+    if m.mixture:
+        shares = ", ".join(f"{k} {v.share:.0%} (max {v.max_epochs} epochs)" for k, v in m.mixture.sources.items())
+        console.print(f"  mixture: {m.mixture.target_tokens:,} tokens, score {m.mixture.score}: {shares}", markup=False)
     return 0
 
 

@@ -1,1 +1,1 @@
-"""Token counting: the ``token_count`` stage and tokenizer loading (GPT-2 shipped offline, any tokenizer.json)."""
+"""Tokens: the ``token_count`` stage, tokenizer loading, and the training-token output (``output.tokens``, ``mixture``)."""
