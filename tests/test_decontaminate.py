@@ -76,9 +76,11 @@ def run(tmp_path_factory) -> dict:
         elif k == near_miss:
             text = insert_middle(text, " ".join(pq_items[0].split()[:12]))
         records.append({"id": f"doc-{k}", "text": text})
-    src = tmp / "in" / "docs.jsonl"
-    src.parent.mkdir()
-    src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    src = tmp / "in"
+    src.mkdir()
+    for part in range(2):  # two files: both tasks read documents and check them against the one index
+        rows = records[part::2]
+        (src / f"docs-{part}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     evals = [
         {
             "name": "humaneval",
@@ -94,7 +96,7 @@ def run(tmp_path_factory) -> dict:
         "sources": [{"name": "web", "format": "jsonl", "path": str(src)}],
         "stages": [{"decontaminate": {"eval": evals}}],
         "output": {"path": str(tmp / "out")},
-        "executor": {"kind": "local", "tasks": 1},
+        "executor": {"kind": "local", "tasks": 2},
     }
     assert run_curate("run", write_recipe(tmp / "r.yaml", recipe)) == 0
     index = set()
@@ -122,6 +124,17 @@ def test_untouched_documents_are_kept_and_match_the_reference(run):
     assert kept == {r["id"] for r in run["records"]} - {f"doc-{k}" for k in run["planted"]}
     assert "doc-5" in kept  # twelve words of an item are not an n-gram
     assert run["expected"] == {f"doc-{k}" for k in run["planted"]}  # lm-eval's procedure decides the same
+
+
+def test_the_index_is_built_once_and_read_by_every_task(run):
+    logs = run["out"] / "logs"
+    assert [p.name for p in (logs / "00_00_decontaminate_index" / "completions").iterdir()] == ["00000"]
+    stats = json.loads((run["out"] / "stats.json").read_text())
+    (stage,) = [s for s in stats["stages"] if s["stage"] == "decontaminate"]
+    assert stage["in"] == len(run["records"]) and stage["dropped"] == len(run["planted"])
+    per_task = [json.loads(p.read_text()) for p in sorted((logs / "00_documents" / "stats").glob("*.json"))]
+    checked = [next(s["stats"]["total"] for s in task if s["name"] == "decontaminate") for task in per_task]
+    assert checked == [20, 20]  # 40 documents in two files, one per task
 
 
 def test_report_has_a_contamination_table(run):
