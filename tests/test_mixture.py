@@ -165,3 +165,10 @@ def test_run_stops_with_the_message(tmp_path, capsys):
     assert run_curate("run", write_recipe(tmp_path / "r.yaml", recipe)) == 1
     err = capsys.readouterr().err
     assert "mixture: target_tokens 1M cannot be met: source 'c4' needs 1M tokens" in " ".join(err.split())
+
+
+def test_a_score_no_document_has_is_named(docs):
+    empty = docs.with_columns(pl.lit(None, dtype=pl.Float64).alias("score"))
+    cfg = config(1000, {"web": 0.5, "books": 0.3, "code": 0.2}, dict.fromkeys(("web", "books", "code"), 1), "qualty")
+    with pytest.raises(MixtureError, match="mixture.score: no kept document has a numeric 'qualty'"):
+        plan_mixture(empty, cfg)

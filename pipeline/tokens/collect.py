@@ -20,7 +20,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from pipeline.dedup import workfiles as wf
-from pipeline.document import READ_ORDER, SOURCE
+from pipeline.document import ORIGINAL, READ_ORDER, SOURCE
 from pipeline.readers.files import GLOB_CHARS
 from pipeline.recipe import SourceConfig
 from pipeline.tokens.encode import TokenEncoder
@@ -71,7 +71,10 @@ class TokenCollect(PipelineStep):
         with self.track_time(unit="batch"):
             encoded = self.encoder.encode([d.text or "" for d in batch])
         for doc, ids in zip(batch, encoded, strict=True):
-            score = doc.metadata.get(self.score) if self.score not in NOT_A_COLUMN else None
+            score = None
+            if self.score not in NOT_A_COLUMN:  # a column a stage wrote, else a field of the original record
+                score = doc.metadata.get(self.score, (doc.metadata.get(ORIGINAL) or {}).get(self.score))
+                score = score if isinstance(score, int | float) and not isinstance(score, bool) else None
             file, row = input_location(doc.metadata.get(READ_ORDER), self.sources)
             source = doc.metadata.get(SOURCE)
             rows.append((doc.id, source, len(ids), out.rows, None if score is None else float(score), file, row))

@@ -127,6 +127,11 @@ def plan_mixture(
             + best
             + ". Lower mixture.target_tokens, raise max_epochs, or change the shares."
         )
+    if cfg.score not in ("none", "cluster_size") and len(docs) and docs["score"].null_count() == len(docs):
+        raise MixtureError(
+            f"mixture.score: no kept document has a numeric {cfg.score!r}; name a column a stage writes "
+            "(quality_score, int_score, ...) or a numeric field of the corpus, or use 'cluster_size' or 'none'"
+        )
     ids = docs["id"].to_list()
     score = scores_for(docs, cfg.score, cluster_sizes or {}, cfg.cluster_weights)
     tie = tie_break(ids, cfg.seed)
