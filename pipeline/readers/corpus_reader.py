@@ -2,9 +2,9 @@
 
 Work is split across tasks deterministically: all sources' files are listed in recipe order, each sorted, and
 file ``i`` goes to task ``i % N`` (datatrove's own rule); when that would leave tasks idle or very unequal, big
-splittable files are cut into parts (byte ranges of uncompressed JSON lines, runs of Parquet row groups) and the
-work is balanced by bytes (``pipeline/readers/work_plan.py``). A part reports positions in the whole file, so ids
-do not depend on the task count. A streamed Hugging Face source is split with ``split_dataset_by_node``. A
+splittable files are cut into parts (byte ranges of uncompressed JSON lines and of per-record-gzip WARC/WET files,
+runs of Parquet row groups) and the work is balanced by bytes (``pipeline/readers/work_plan.py``). A part reports
+positions in the whole file, so ids do not depend on the task count. A streamed Hugging Face source is split with ``split_dataset_by_node``. A
 source's ``limit`` is divided so the tasks' shares add up to it exactly.
 
 Damaged input (corrupt line, invalid UTF-8, truncated compressed file, unreadable Parquet, record without text, a
