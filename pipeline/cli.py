@@ -62,6 +62,12 @@ def _check_resume(output_dir: str, run_info: dict, overwrite: bool) -> str | Non
             f"it was started with tasks={previous.get('tasks')}). Resume with the same settings, choose another "
             "--output, or pass --overwrite to start over."
         )
+    if previous.get("inputs", run_info["inputs"]) != run_info["inputs"]:
+        return (
+            f"the input files changed since the run in {output_dir} started (files added, removed or resized): "
+            "tasks read parts of files planned from their sizes, so resuming would read some records twice or "
+            "skip some. Restore the inputs, choose another --output, or pass --overwrite to start over."
+        )
     return None
 
 
@@ -107,8 +113,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipeline import logs
     from pipeline.executors import build_executors, init_ray
     from pipeline.finalize import FinalizeRun, finalize_output
-    from pipeline.plan import build_plan, fingerprint
+    from pipeline.plan import build_plan, effective_sources, fingerprint
     from pipeline.progress import ProgressDisplay
+    from pipeline.readers.corpus_reader import input_digest
 
     logs.setup_cli_logging(args.verbose)
     try:
@@ -137,6 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "tasks": tasks,
         "limit": args.limit,
         "fingerprint": fingerprint(recipe, tasks, args.limit),
+        "inputs": input_digest(effective_sources(recipe, args.limit)),
     }
     if local_output:
         problem = _check_resume(output_dir, run_info, args.overwrite)

@@ -1,8 +1,11 @@
 """``CorpusReader``: the first step of a run, reading every source of a recipe into datatrove Documents.
 
 Work is split across tasks deterministically: all sources' files are listed in recipe order, each sorted, and
-file ``i`` goes to task ``i % N`` (datatrove's own rule); a streamed Hugging Face source is split with
-``split_dataset_by_node``. A source's ``limit`` is divided so the tasks' shares add up to it exactly.
+file ``i`` goes to task ``i % N`` (datatrove's own rule); when that would leave tasks idle or very unequal, big
+splittable files are cut into parts (byte ranges of uncompressed JSON lines and of per-record-gzip WARC/WET files,
+runs of Parquet row groups) and the work is balanced by bytes (``pipeline/readers/work_plan.py``). A part reports
+positions in the whole file, so ids do not depend on the task count. A streamed Hugging Face source is split with ``split_dataset_by_node``. A
+source's ``limit`` is divided so the tasks' shares add up to it exactly.
 
 Damaged input (corrupt line, invalid UTF-8, truncated compressed file, unreadable Parquet, record without text, a
 document over ``max_doc_bytes``, empty file) is logged as one line naming the file and position, counted as
@@ -27,8 +30,9 @@ from loguru import logger
 from pipeline import logs
 from pipeline.document import READ_ORDER, read_order_key
 from pipeline.readers import dclm, fineweb, generic, hf_stream, redpajama_v1, redpajama_v2, warc
-from pipeline.readers.files import BadInput, Record, iter_jsonl, iter_parquet, list_files, relative_path
+from pipeline.readers.files import BadInput, Record, iter_jsonl, iter_parquet, list_files_sized, relative_path
 from pipeline.readers.formats import BadRecord, CorpusFormat, RecordContext
+from pipeline.readers.work_plan import CONTAINER_SPLITS, Candidate, WorkUnit, assign
 from pipeline.recipe import SourceConfig, split_limit
 
 FORMATS: dict[str, CorpusFormat] = {
@@ -52,29 +56,51 @@ BAD_INPUT_DIR = "bad_input"
 PROGRESS_EVERY_S = 1.0
 
 
-@dataclass(frozen=True)
-class WorkUnit:
-    source: int  # index into the recipe's sources
-    file: str | None  # None: a streamed dataset
+@dataclass
+class ReadPlan:
+    tasks: list[list[WorkUnit]]  # each task's file units (whole files or parts), in read order
+    streams: list[WorkUnit]  # streamed sources: every task reads its split of each
+    roots: dict[int, tuple[Any, str]]  # each file source's ``(fs, root)``
 
 
-def plan_units(sources: list[SourceConfig]) -> tuple[list[WorkUnit], dict[int, tuple[Any, str]]]:
-    """Every file of every source, in a deterministic order, and each file source's ``(fs, root)``."""
-    units: list[WorkUnit] = []
+def _splitter(fmt: CorpusFormat, fs: Any, file: str, size: int, src: SourceConfig):
+    split = fmt.split_units or CONTAINER_SPLITS.get(fmt.container)
+    if split is None:
+        return None
+    return lambda target: split(fs, file, size, target, src)
+
+
+def plan_units(sources: list[SourceConfig], world_size: int = 1) -> ReadPlan:
+    """Every file of every source in a deterministic order, placed on tasks (parts of big files where needed)."""
+    candidates: list[Candidate] = []
+    streams: list[WorkUnit] = []
     roots: dict[int, tuple[Any, str]] = {}
     for i, src in enumerate(sources):
         if src.hf_dataset:
-            units.append(WorkUnit(i, None))
+            streams.append(WorkUnit(i, None))
             continue
         fmt = FORMATS[src.format]
-        fs, root, files = list_files(src.path, fmt.patterns, src.glob)
+        fs, root, files = list_files_sized(src.path, fmt.patterns, src.glob)
         if fmt.skip_file:
-            files = [f for f in files if not fmt.skip_file(f)]
+            files = [(f, n) for f, n in files if not fmt.skip_file(f)]
         if not files:
             logger.warning(f"source {src.name!r}: no input files found at {src.path}")
         roots[i] = (fs, root)
-        units.extend(WorkUnit(i, f) for f in files)
-    return units, roots
+        candidates.extend(Candidate(i, f, n, _splitter(fmt, fs, f, n, src)) for f, n in files)
+    return ReadPlan(assign(candidates, world_size), streams, roots)
+
+
+def input_digest(sources: list[SourceConfig]) -> str:
+    """A digest of every source file's path and size: the plan of which task reads which part depends on them."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for i, src in enumerate(sources):
+        if src.path and not src.hf_dataset:
+            fmt = FORMATS[src.format]
+            for f, n in list_files_sized(src.path, fmt.patterns, src.glob)[2]:
+                h.update(f"{i}\t{f}\t{n}\n".encode())
+    return h.hexdigest()[:16]
 
 
 class CorpusReader(PipelineStep):
@@ -146,11 +172,12 @@ class CorpusReader(PipelineStep):
         ctx = RecordContext(src.name, relative_path(unit.file, root), 0, text_key, id_key)
         if fmt.open_file:
             ctx.extras = fmt.open_file(fs, unit.file, root, src)
+        span = unit.span
+        if fmt.read:
+            return fmt.read(fs, unit.file, span, src), ctx
         if fmt.container == "parquet":
-            return iter_parquet(fs, unit.file), ctx
-        if fmt.container in warc.RECORD_KINDS:
-            return warc.iter_records(fs, unit.file, warc.RECORD_KINDS[fmt.container]), ctx
-        return iter_jsonl(fs, unit.file, src.compression), ctx
+            return iter_parquet(fs, unit.file, row_groups=(span.start, span.end) if span else None), ctx
+        return iter_jsonl(fs, unit.file, src.compression, byte_range=(span.start, span.end) if span else None), ctx
 
     def read_unit(
         self, unit: WorkUnit, roots: dict, rank: int, world_size: int, budget: dict[int, int | None]
@@ -160,6 +187,7 @@ class CorpusReader(PipelineStep):
         records, ctx = self._records(unit, roots, rank, world_size)
         where = unit.file or f"hf:{src.hf_dataset}[{src.split}]"
         max_bytes = int(src.max_doc_bytes)
+        label = POSITION[fmt.container] if unit.file else "row"
         for item in records:
             if budget[unit.source] is not None and budget[unit.source] <= 0:
                 break
@@ -168,7 +196,7 @@ class CorpusReader(PipelineStep):
                 continue
             assert isinstance(item, Record)
             ctx.index = item.index
-            position = f"{POSITION[fmt.container] if unit.file else 'row'} {item.index}"
+            position = f"{label} {item.index}"
             try:
                 doc = fmt.adapt(item.data, ctx)
             except BadRecord as e:
@@ -190,12 +218,12 @@ class CorpusReader(PipelineStep):
             self._publish_progress(rank)
             yield doc
 
-    def _share(self, source: int, files: list[WorkUnit], rank: int, world_size: int) -> int | None:
+    def _share(self, source: int, tasks: list[list[WorkUnit]], rank: int) -> int | None:
         """This task's part of a source's ``limit``, split among the tasks that hold the source's files."""
         src = self.sources[source]
         if src.limit is None or src.hf_dataset:
             return src.limit  # a stream applies its limit once, before splitting
-        owners = sorted({i % world_size for i, u in enumerate(files) if u.source == source})
+        owners = [t for t, units in enumerate(tasks) if any(u.source == source for u in units)]
         if rank not in owners:
             return 0
         return split_limit(src.limit, owners.index(rank), len(owners))
@@ -205,17 +233,20 @@ class CorpusReader(PipelineStep):
             yield from data
         logs.quiet_task_console()
         self._rank = rank
-        units, roots = plan_units(self.sources)
-        files = [u for u in units if u.file is not None]
-        mine = [u for i, u in enumerate(files) if i % world_size == rank]
-        mine += [u for u in units if u.file is None]  # every task reads its split of each stream
-        budget = {i: self._share(i, files, rank, world_size) for i in range(len(self.sources))}
+        plan = plan_units(self.sources, world_size)
+        roots = plan.roots
+        mine = plan.tasks[rank] + plan.streams  # every task reads its split of each stream
+        budget = {i: self._share(i, plan.tasks, rank) for i in range(len(self.sources))}
         self._progress["files_total"] = len(mine)
         self._publish_progress(rank, force=True)
         for unit in mine:
             if unit.file is not None:
-                logger.info(f"reading {unit.file}")
-                self.stat_update("input_files")
+                part = f" ({unit.span.unit} {unit.span.start:,}-{unit.span.end:,})" if unit.span else ""
+                logger.info(f"reading {unit.file}{part}")
+                if unit.first_part:  # a file cut into parts is counted once, by the task that reads its start
+                    self.stat_update("input_files")
+                if unit.span is not None:
+                    self.stat_update("input_file_parts")
             yield from self.read_unit(unit, roots, rank, world_size, budget)
             self._progress["files_done"] += 1
             self._publish_progress(rank, force=True)

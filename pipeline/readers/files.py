@@ -42,26 +42,38 @@ def list_files(
     path: str, patterns: tuple[str, ...], glob: str | None = None
 ) -> tuple[fsspec.AbstractFileSystem, str, list[str]]:
     """``(fs, root, files)``: the files of a source, sorted. ``root`` is what ids and messages are relative to."""
+    fs, root, sized = list_files_sized(path, patterns, glob)
+    return fs, root, [f for f, _ in sized]
+
+
+def _glob_files(fs: fsspec.AbstractFileSystem, pattern: str) -> dict[str, int]:
+    """Files matching ``pattern`` with their sizes, from the listing itself (no request per file)."""
+    found = fs.glob(pattern, detail=True)
+    return {f: int(info.get("size") or 0) for f, info in found.items() if info.get("type") == "file"}
+
+
+def list_files_sized(
+    path: str, patterns: tuple[str, ...], glob: str | None = None
+) -> tuple[fsspec.AbstractFileSystem, str, list[tuple[str, int]]]:
+    """``(fs, root, [(file, size)])``: the files of a source, sorted, with their sizes in bytes."""
     fs, fs_path = fsspec.core.url_to_fs(path)
+    found: dict[str, int] = {}
     if any(c in fs_path for c in GLOB_CHARS):
         root = fs_path[: min(fs_path.find(c) for c in GLOB_CHARS if c in fs_path)].rsplit("/", 1)[0]
-        files = [f for f in fs.glob(fs_path) if fs.isfile(f)]
+        found = _glob_files(fs, fs_path)
     elif fs.isdir(fs_path):
         root = fs_path.rstrip("/")
         pats = (glob,) if glob else patterns
-        found = set()
         for pat in pats:
-            found.update(f for f in fs.glob(f"{root}/{pat}") if fs.isfile(f))
+            found.update(_glob_files(fs, f"{root}/{pat}"))
             if "/" not in pat:  # plain patterns match at any depth, like a recursive listing
-                found.update(f for f in fs.glob(f"{root}/**/{pat}") if fs.isfile(f))
-        files = list(found)
+                found.update(_glob_files(fs, f"{root}/**/{pat}"))
     elif fs.isfile(fs_path):
         root = fs_path.rsplit("/", 1)[0] if "/" in fs_path else ""
-        files = [fs_path]
+        found = {fs_path: int(fs.size(fs_path) or 0)}
     else:
-        files = []
         root = fs_path
-    return fs, root, sorted(files)
+    return fs, root, sorted(found.items())
 
 
 def is_local(fs: fsspec.AbstractFileSystem) -> bool:
@@ -73,7 +85,8 @@ def relative_path(file: str, root: str) -> str:
     return file[len(root) :].lstrip("/") if root and file.startswith(root) else file
 
 
-def _compression(file: str, compression: str) -> str | None:
+def compression_of(file: str, compression: str) -> str | None:
+    """The codec a file is read with (``None``: uncompressed), from the source's ``compression`` key."""
     if compression == "none":
         return None
     if compression == "infer":
@@ -119,7 +132,7 @@ def _zstd_lines(raw) -> Iterator[bytes]:
 
 
 def _open_lines(fs: fsspec.AbstractFileSystem, file: str, compression: str):
-    codec = _compression(file, compression)
+    codec = compression_of(file, compression)
     if codec == "zstd":
         raw = fs.open(file, "rb")
         return raw, _zstd_lines(raw)
@@ -127,8 +140,36 @@ def _open_lines(fs: fsspec.AbstractFileSystem, file: str, compression: str):
     return f, f
 
 
-def iter_jsonl(fs: fsspec.AbstractFileSystem, file: str, compression: str = "infer") -> Iterator[Record | BadInput]:
-    """Records of a JSON-lines file (plain, gzip or zstd), one ``BadInput`` per damaged line or truncated end."""
+def _parse_line(file: str, lineno: int, line: bytes) -> Record | BadInput | None:
+    """One JSON line as a record, ``BadInput`` when damaged, ``None`` when blank."""
+    if not line.strip():
+        return None
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError as e:
+        problem = _describe_json_error(line, e)
+        if not line.endswith(b"\n"):
+            problem += " (last line has no newline: the file may be truncated)"
+        return BadInput(file, f"line {lineno}", problem)
+    if not isinstance(data, dict):
+        return BadInput(file, f"line {lineno}", f"expected a JSON object, got {type(data).__name__}")
+    return Record(data, lineno)
+
+
+def iter_jsonl(
+    fs: fsspec.AbstractFileSystem,
+    file: str,
+    compression: str = "infer",
+    byte_range: tuple[int, int] | None = None,
+) -> Iterator[Record | BadInput]:
+    """Records of a JSON-lines file (plain, gzip or zstd), one ``BadInput`` per damaged line or truncated end.
+
+    ``byte_range=(start, end)`` (uncompressed files only) reads the lines that start inside the range, with their
+    line numbers in the whole file: see ``iter_jsonl_range``.
+    """
+    if byte_range is not None:
+        yield from iter_jsonl_range(fs, file, *byte_range)
+        return
     lineno = 0
     seen_any = False
     try:
@@ -136,21 +177,9 @@ def iter_jsonl(fs: fsspec.AbstractFileSystem, file: str, compression: str = "inf
         with handle:
             for lineno, line in enumerate(lines, start=1):  # noqa: B007 - lineno is used after the loop
                 seen_any = True
-                if not line.strip():
-                    continue
-                try:
-                    data = orjson.loads(line)
-                except orjson.JSONDecodeError as e:
-                    complete = line.endswith(b"\n")
-                    problem = _describe_json_error(line, e)
-                    if not complete:
-                        problem += " (last line has no newline: the file may be truncated)"
-                    yield BadInput(file, f"line {lineno}", problem)
-                    continue
-                if not isinstance(data, dict):
-                    yield BadInput(file, f"line {lineno}", f"expected a JSON object, got {type(data).__name__}")
-                    continue
-                yield Record(data, lineno)
+                item = _parse_line(file, lineno, line)
+                if item is not None:
+                    yield item
     except (EOFError, OSError, zlib.error, ValueError) as e:  # truncated/corrupt gzip or zstd stream, I/O error
         kind = type(e).__name__
         yield BadInput(file, f"after line {lineno}", f"truncated or corrupt file ({kind}: {e}); the rest is skipped")
@@ -164,10 +193,64 @@ def iter_jsonl(fs: fsspec.AbstractFileSystem, file: str, compression: str = "inf
         yield BadInput(file, "file", "empty file")
 
 
+COUNT_CHUNK = 16 * 2**20
+
+
+def count_newlines(f, end: int) -> int:
+    """Newlines in bytes ``[0, end)`` of an open binary file (leaves the file positioned at ``end``)."""
+    f.seek(0)
+    count, left = 0, end
+    while left > 0:
+        chunk = f.read(min(COUNT_CHUNK, left))
+        if not chunk:
+            break
+        count += chunk.count(b"\n")
+        left -= len(chunk)
+    return count
+
+
+def iter_jsonl_range(fs: fsspec.AbstractFileSystem, file: str, start: int, end: int) -> Iterator[Record | BadInput]:
+    """Records of the lines of an uncompressed JSON-lines file that start in bytes ``[start, end)``.
+
+    The Hadoop/datatrove rule: a line belongs to the range its first byte is in, so adjacent ranges read every
+    line exactly once, whatever the cut points. Line numbers are those of the whole file (the newlines before the
+    first owned line are counted), so ids, read-order keys and messages are the same as a whole-file read.
+    """
+    lineno = 0
+    try:
+        f = open(file, "rb") if is_local(fs) else fs.open(file, "rb")  # noqa: SIM115 - native I/O is much faster
+        with f:
+            pos = 0
+            if start > 0:
+                f.seek(start - 1)
+                if f.read(1) != b"\n":  # the range starts inside a line: it belongs to the previous range
+                    f.readline()
+                pos = f.tell()
+                lineno = count_newlines(f, pos)
+            while pos < end:
+                line = f.readline()
+                if not line:
+                    break
+                lineno += 1
+                pos += len(line)
+                item = _parse_line(file, lineno, line)
+                if item is not None:
+                    yield item
+    except (OSError, ValueError) as e:
+        yield BadInput(file, f"after line {lineno}", f"unreadable ({type(e).__name__}: {e}); the rest is skipped")
+
+
 def iter_parquet(
-    fs: fsspec.AbstractFileSystem, file: str, columns: list[str] | None = None, batch_size: int = 1024
+    fs: fsspec.AbstractFileSystem,
+    file: str,
+    columns: list[str] | None = None,
+    batch_size: int = 1024,
+    row_groups: tuple[int, int] | None = None,
 ) -> Iterator[Record | BadInput]:
-    """Rows of a Parquet file; an unreadable file or row group becomes one ``BadInput`` and the rest goes on."""
+    """Rows of a Parquet file; an unreadable file or row group becomes one ``BadInput`` and the rest goes on.
+
+    ``row_groups=(first, end)`` reads only those row groups, with the row indices of the whole file.
+    """
     import pyarrow.parquet as pq
 
     try:
@@ -186,8 +269,9 @@ def iter_parquet(
         if pf.metadata.num_rows == 0:
             yield BadInput(file, "file", "Parquet file has no rows")
             return
-        row = 0
-        for rg in range(pf.num_row_groups):
+        first, end = row_groups or (0, pf.num_row_groups)
+        row = sum(pf.metadata.row_group(rg).num_rows for rg in range(first))
+        for rg in range(first, min(end, pf.num_row_groups)):
             rg_rows = pf.metadata.row_group(rg).num_rows
             try:
                 table = pf.read_row_group(rg, columns=columns)

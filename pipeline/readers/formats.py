@@ -54,6 +54,13 @@ class CorpusFormat:
     # prepare per-file context (e.g. load the RPv2 quality signals that sit beside a documents file)
     open_file: Callable[[Any, str, str, Any], dict[str, Any]] | None = None
     skip_file: Callable[[str], bool] | None = None
+    # cutting a big file into parts that tasks read apart: ``(fs, file, size, target_bytes, source) -> [Span]`` or
+    # None (read it whole). None here: the container's own (JSON lines by byte range when uncompressed, Parquet by
+    # row groups); see ``pipeline/readers/work_plan.py``. A format with its own container sets it with ``read``.
+    split_units: Callable[[Any, str, int, int, Any], Any] | None = None
+    # reading records of a file or of one of its parts: ``(fs, file, span | None, source) -> Iterator[Record |
+    # BadInput]``, positions in the whole file. None here: the container's reader.
+    read: Callable[[Any, str, Any, Any], Any] | None = None
 
 
 def take_text(record: dict, key: str) -> str:

@@ -12,6 +12,10 @@ Ids are the WARC-Record-ID (FineWeb's id); an ARC record has none, so it gets ``
 ``url`` is the WARC-Target-URI. ``metadata`` keeps the record's date, content type, charset, digest, HTTP status
 (and for WET the referred response record and Common Crawl's language guess). A record's position is its byte
 offset in the file, the same whatever the task count. Damaged records are bad input (``warc_io.py``).
+
+A big file made of one gzip member per record (Common Crawl's), or an uncompressed WARC file, is cut into byte
+ranges when tasks would otherwise idle (``pipeline/readers/work_plan.py``): a range reads the records that start
+in it, entered at the first record boundary at or after its start.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from datatrove.data import Document
 
 from pipeline.readers.files import BadInput, Record
 from pipeline.readers.formats import BadRecord, CorpusFormat, RecordContext, make_document
-from pipeline.readers.warc_io import ArchiveRecord, iter_archive
+from pipeline.readers.warc_io import GZIP_MAGIC, ArchiveRecord, iter_archive, next_record_start, splittable
+from pipeline.readers.work_plan import Span, byte_spans
 
 WARC_PATTERNS = ("*.warc.gz", "*.warc", "*.arc.gz", "*.arc")
 WET_PATTERNS = ("*.warc.wet.gz", "*.wet.gz", "*.warc.wet", "*.wet")
@@ -185,6 +190,50 @@ def iter_records(fs: Any, file: str, kinds: tuple[str, ...], start: int = 0, end
             yield Record({RECORD: item}, item.offset)
 
 
-WARC = CorpusFormat(name="warc", container="warc", patterns=WARC_PATTERNS, adapt=adapt_warc, default_id_key="")
-WET = CorpusFormat(name="wet", container="wet", patterns=WET_PATTERNS, adapt=adapt_wet, default_id_key="")
+def split_archive(fs: Any, file: str, size: int, target: int, source: Any) -> list[Span] | None:
+    """Byte ranges of a file made of one gzip member per record (Common Crawl's) or of an uncompressed WARC file;
+    ``None`` (read it whole) for a single gzip stream or an uncompressed ARC file (no boundary to find)."""
+    if size <= target:
+        return None
+    with fs.open(file, "rb") as f:
+        head = f.read(5)
+    if not (head.startswith(GZIP_MAGIC) or head == b"WARC/") or not splittable(fs, file):
+        return None
+    return byte_spans(size, target)
+
+
+def _read_span(fs: Any, file: str, kinds: tuple[str, ...], span: Span) -> Iterator:
+    """The records whose first byte is in the span: entered at the first record boundary at or after its start."""
+    start = 0 if span.start == 0 else next_record_start(fs, file, span.start)
+    if start is not None and start < span.end:
+        yield from iter_records(fs, file, kinds, start, span.end)
+
+
+def _reader(container: str):
+    kinds = RECORD_KINDS[container]
+
+    def read(fs: Any, file: str, span: Span | None, source: Any) -> Iterator:
+        return iter_records(fs, file, kinds) if span is None else _read_span(fs, file, kinds, span)
+
+    return read
+
+
 RECORD_KINDS = {"warc": ("response",), "wet": ("conversion",)}
+WARC = CorpusFormat(
+    name="warc",
+    container="warc",
+    patterns=WARC_PATTERNS,
+    adapt=adapt_warc,
+    default_id_key="",
+    split_units=split_archive,
+    read=_reader("warc"),
+)
+WET = CorpusFormat(
+    name="wet",
+    container="wet",
+    patterns=WET_PATTERNS,
+    adapt=adapt_wet,
+    default_id_key="",
+    split_units=split_archive,
+    read=_reader("wet"),
+)
