@@ -12,6 +12,10 @@ Every line counts for at least one sentence (datatrove's sentence split never re
 the kept lines reach ``min_num_sentences`` the count cannot fall short; the exact spaCy count is made only for
 pages with fewer kept lines than that (or when ``record_signals`` asks for it). Per-line statistics are added
 once per document instead of once per line.
+
+``language`` picks datatrove's word tokenizer (a FineWeb-2 code such as ``cmn_Hani`` or a language-ID label such
+as ``zh``; ``auto``: each document's language from ``language_filter``), and ``thresholds: fineweb2`` loads
+FineWeb-2's settings for the language, as its pipeline script gives them to datatrove (see ``thresholds.py``).
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.c4_filters import CITATION_REGEX, ELLIPSIS, END_PUNCTUATION, POLICY_SUBSTRINGS
 from datatrove.utils.text import split_into_sentences
 
-from pipeline.filters.signal_filter import SignalFilter
+from pipeline.filters.thresholds import LanguageAwareFilter, UnconfiguredAction
 from pipeline.filters.word_analysis import count_sentences
+from pipeline.recipe_paths import RecipePathOrName
 from pipeline.registry import StageContext, StageParams, register_stage
 
 SIGNALS: dict[str, pa.DataType] = {
@@ -46,11 +51,14 @@ class C4QualityParams(StageParams):
     filter_curly_bracket: bool = True
     filter_policy: bool = True
     language: str = "eng"
+    thresholds: RecipePathOrName | None = None  # "fineweb2", or a file written by `curate calibrate`
+    unconfigured_language: UnconfiguredAction = "keep"  # with language: auto, a language without settings
     record_signals: bool = False
 
 
-class C4QualityFilter(SignalFilter):
+class C4QualityFilter(LanguageAwareFilter):
     name = "⛰ C4 Quality"
+    stage_name = "c4_quality"
 
     def __init__(self, params: C4QualityParams, label: str = "c4_quality"):
         super().__init__(params, label)
@@ -59,7 +67,9 @@ class C4QualityFilter(SignalFilter):
         return dict(SIGNALS)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        p = self.params
+        p = self.document_params(doc)
+        if p is None:
+            return self.unconfigured()
         record = p.record_signals
         text = doc.text
         lines = text.splitlines() if p.split_paragraph else split_into_sentences(text, p.language)
@@ -105,7 +115,7 @@ class C4QualityFilter(SignalFilter):
 
         sentences: int | None = None
         if record or (verdict is None and p.min_num_sentences != -1 and len(kept_lines) < p.min_num_sentences):
-            sentences = self._count_sentences(kept_lines)
+            sentences = self._count_sentences(p, kept_lines)
         if verdict is None and p.min_num_sentences != -1:
             # every kept line holds at least one sentence, so the line count is a lower bound
             enough = len(kept_lines) >= p.min_num_sentences if sentences is None else sentences >= p.min_num_sentences
@@ -127,10 +137,10 @@ class C4QualityFilter(SignalFilter):
         doc.text = ("\n" if p.split_paragraph else " ").join(kept_lines).strip()
         return True
 
-    def _count_sentences(self, kept_lines: list[str]) -> int:
-        if not self.params.split_paragraph:
+    def _count_sentences(self, p: C4QualityParams, kept_lines: list[str]) -> int:
+        if not p.split_paragraph:
             return len(kept_lines)
-        return sum(count_sentences(line, self.params.language) for line in kept_lines)
+        return sum(count_sentences(line, p.language) for line in kept_lines)
 
     def _update_line_stats(self, total: int, kept: int, counts: dict[str, int], complete: bool) -> None:
         if not complete:

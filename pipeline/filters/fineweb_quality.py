@@ -8,6 +8,10 @@ through. Same parameters, defaults and reasons as datatrove's filter.
 Faster than datatrove, same decisions: the word count comes from the shared cached tokenization
 (``word_analysis``), which after ``c4_quality`` rewrote the text costs a dict lookup per word instead of a new
 spaCy pass. With ``record_signals`` the four ratios are kept as ``<label>.<reason>`` columns.
+
+``language`` picks datatrove's word tokenizer (a FineWeb-2 code such as ``cmn_Hani`` or a language-ID label such
+as ``zh``; ``auto``: each document's language from ``language_filter``), and ``thresholds: fineweb2`` loads
+FineWeb-2's settings for the language, as its pipeline script gives them to datatrove (see ``thresholds.py``).
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
 from datatrove.utils.text import TERMINAL_PUNCTUATION
 
-from pipeline.filters.signal_filter import SignalFilter
+from pipeline.filters.thresholds import LanguageAwareFilter, UnconfiguredAction
 from pipeline.filters.word_analysis import analyze
+from pipeline.recipe_paths import RecipePathOrName
 from pipeline.registry import StageContext, StageParams, register_stage
 
 SIGNALS = ("line_punct_ratio", "short_line_ratio", "char_dup_ratio", "list_ratio")
@@ -33,36 +38,43 @@ class FineWebQualityParams(StageParams):
     char_duplicates_ratio: float = 0.01
     new_line_ratio: float = 0.3
     language: str = "eng"
+    thresholds: RecipePathOrName | None = None  # "fineweb2", or a file written by `curate calibrate`
+    unconfigured_language: UnconfiguredAction = "keep"  # with language: auto, a language without settings
     record_signals: bool = False
 
 
-class FineWebQualityFilter(SignalFilter):
+class FineWebQualityFilter(LanguageAwareFilter):
     name = "🍷 FineWeb Quality"
+    stage_name = "fineweb_quality"
 
     def __init__(self, params: FineWebQualityParams, label: str = "fineweb_quality"):
         super().__init__(params, label)
-        self.stop_chars = params.stop_chars if params.stop_chars is not None else tuple(TERMINAL_PUNCTUATION)
 
     def signal_types(self) -> dict[str, pa.DataType]:
         return dict.fromkeys(SIGNALS, pa.float64())
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        p = self.document_params(doc)
+        if p is None:
+            return self.unconfigured()
         record = self.params.record_signals
         signals: dict[str, float | None] = {}
-        verdict = self._evaluate(doc.text, signals, stop_early=not record)
+        verdict = self._evaluate(p, doc.text, signals, stop_early=not record)
         if record:
             for name in SIGNALS:
                 doc.metadata[f"{self.label}.{name}"] = signals.get(name)
         return True if verdict is None else (False, verdict)
 
-    def _evaluate(self, text: str, signals: dict[str, float | None], stop_early: bool) -> str | None:
-        p = self.params
+    def _evaluate(
+        self, p: FineWebQualityParams, text: str, signals: dict[str, float | None], stop_early: bool
+    ) -> str | None:
+        stop_chars = p.stop_chars if p.stop_chars is not None else tuple(TERMINAL_PUNCTUATION)
         lines = [line for line in text.split("\n") if line.strip() != ""]
         if not lines:
             return "empty"
         verdict: str | None = None
 
-        ratio = sum(1 for line in lines if line.endswith(self.stop_chars)) / len(lines)
+        ratio = sum(1 for line in lines if line.endswith(stop_chars)) / len(lines)
         signals["line_punct_ratio"] = ratio
         if ratio < p.line_punct_thr and not (ratio == 0 and p.line_punct_exclude_zero):
             verdict = "line_punct_ratio"

@@ -10,6 +10,10 @@ which keeps per-chunk tallies so each word is examined once per process, not onc
 ``record_signals`` the measures are kept as ``<label>.<signal>`` columns (``gopher_quality.stop_words``, ...).
 Where datatrove would divide by zero (no words, no lines: only possible with ``min_doc_words`` disabled) the
 ratio is taken as 0 instead of crashing.
+
+``language`` picks datatrove's word tokenizer (a FineWeb-2 code such as ``cmn_Hani`` or a language-ID label such
+as ``zh``; ``auto``: each document's language from ``language_filter``), and ``thresholds: fineweb2`` loads
+FineWeb-2's settings for the language, as its pipeline script gives them to datatrove (see ``thresholds.py``).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import pyarrow as pa
 from datatrove.data import Document
 from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS
 
-from pipeline.filters.signal_filter import SignalFilter
+from pipeline.filters.thresholds import LanguageAwareFilter, UnconfiguredAction
 from pipeline.filters.word_analysis import analyze
+from pipeline.recipe_paths import RecipePathOrName
 from pipeline.registry import StageContext, StageParams, register_stage
 
 SIGNALS: dict[str, pa.DataType] = {
@@ -46,6 +51,8 @@ class GopherQualityParams(StageParams):
     min_stop_words: int | None = 2
     stop_words: list[str] | None = None
     language: str = "eng"
+    thresholds: RecipePathOrName | None = None  # "fineweb2", or a file written by `curate calibrate`
+    unconfigured_language: UnconfiguredAction = "keep"  # with language: auto, a language without settings
     record_signals: bool = False
 
 
@@ -53,27 +60,35 @@ def _ratio(count: float, total: int) -> float:
     return count / total if total else 0.0
 
 
-class GopherQualityFilter(SignalFilter):
+class GopherQualityFilter(LanguageAwareFilter):
     name = "🥇 Gopher Quality"
+    stage_name = "gopher_quality"
 
     def __init__(self, params: GopherQualityParams, label: str = "gopher_quality"):
         super().__init__(params, label)
-        self.stop_words = frozenset(STOP_WORDS if params.stop_words is None else params.stop_words)
+        self._stop_words: dict[int, frozenset[str]] = {}  # per language's parameters (kept alive by settings)
+
+    def stop_words(self, p: GopherQualityParams) -> frozenset[str]:
+        if id(p) not in self._stop_words:
+            self._stop_words[id(p)] = frozenset(STOP_WORDS if p.stop_words is None else p.stop_words)
+        return self._stop_words[id(p)]
 
     def signal_types(self) -> dict[str, pa.DataType]:
         return dict(SIGNALS)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        p = self.document_params(doc)
+        if p is None:
+            return self.unconfigured()
         record = self.params.record_signals
         signals: dict[str, float | int | None] = {}
-        verdict = self._evaluate(doc.text, signals, stop_early=not record)
+        verdict = self._evaluate(p, doc.text, signals, stop_early=not record)
         if record:
             for name in SIGNALS:
                 doc.metadata[f"{self.label}.{name}"] = signals.get(name)
         return True if verdict is None else (False, verdict)
 
-    def _evaluate(self, text: str, signals: dict, stop_early: bool) -> str | None:
-        p = self.params
+    def _evaluate(self, p: GopherQualityParams, text: str, signals: dict, stop_early: bool) -> str | None:
         analysis = analyze(text, p.language)
         verdict: str | None = None
 
@@ -129,7 +144,7 @@ class GopherQualityFilter(SignalFilter):
         if p.max_non_alpha_words_ratio and alpha < p.max_non_alpha_words_ratio and fail("gopher_below_alpha_threshold"):
             return verdict
 
-        stop_words = analysis.count_present(self.stop_words)
+        stop_words = analysis.count_present(self.stop_words(p))
         signals["stop_words"] = stop_words
         if p.min_stop_words and stop_words < p.min_stop_words and fail("gopher_enough_stop_words"):
             return verdict

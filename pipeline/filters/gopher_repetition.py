@@ -10,6 +10,10 @@ Faster than datatrove, same decisions: words come from the shared cached tokeniz
 Python string per n-gram. With ``record_signals`` every fraction is computed and kept as
 ``<label>.<reason>`` (``gopher_repetition.dup_line_frac``, ``gopher_repetition.top_2_gram``, ...), so a threshold
 can be re-cut from the output alone; the decision is still the first rule that fails, in datatrove's order.
+
+``language`` picks datatrove's word tokenizer (a FineWeb-2 code such as ``cmn_Hani`` or a language-ID label such
+as ``zh``; ``auto``: each document's language from ``language_filter``), and ``thresholds: fineweb2`` loads
+FineWeb-2's settings for the language, as its pipeline script gives them to datatrove (see ``thresholds.py``).
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from datatrove.pipeline.filters.gopher_repetition_filter import (
 )
 
 from pipeline.filters.ngram_repetition import NGramRepetition
-from pipeline.filters.signal_filter import SignalFilter
+from pipeline.filters.thresholds import LanguageAwareFilter, UnconfiguredAction
 from pipeline.filters.word_analysis import analyze
+from pipeline.recipe_paths import RecipePathOrName
 from pipeline.registry import StageContext, StageParams, register_stage
 
 _PARAGRAPH_SPLIT = re.compile(r"\n{2,}")
@@ -42,11 +47,14 @@ class GopherRepetitionParams(StageParams):
     top_n_grams: tuple[tuple[int, float], ...] = ((2, 0.2), (3, 0.18), (4, 0.16))
     dup_n_grams: tuple[tuple[int, float], ...] = ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10))
     language: str = "eng"
+    thresholds: RecipePathOrName | None = None  # "fineweb2", or a file written by `curate calibrate`
+    unconfigured_language: UnconfiguredAction = "keep"  # with language: auto, a language without settings
     record_signals: bool = False
 
 
-class GopherRepetitionFilter(SignalFilter):
+class GopherRepetitionFilter(LanguageAwareFilter):
     name = "👯 Gopher Repetition"
+    stage_name = "gopher_repetition"
 
     def __init__(self, params: GopherRepetitionParams, label: str = "gopher_repetition"):
         super().__init__(params, label)
@@ -62,17 +70,21 @@ class GopherRepetitionFilter(SignalFilter):
         return dict.fromkeys(self.signal_names(), pa.float64())
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        p = self.document_params(doc)
+        if p is None:
+            return self.unconfigured()
         record = self.params.record_signals
         signals: dict[str, float | None] = {}
-        verdict = self._evaluate(doc.text, signals, stop_early=not record)
+        verdict = self._evaluate(p, doc.text, signals, stop_early=not record)
         if record:
             for name in self.signal_names():
                 doc.metadata[f"{self.label}.{name}"] = signals.get(name)
         return True if verdict is None else (False, verdict)
 
-    def _evaluate(self, text: str, signals: dict[str, float | None], stop_early: bool) -> str | None:
+    def _evaluate(
+        self, p: GopherRepetitionParams, text: str, signals: dict[str, float | None], stop_early: bool
+    ) -> str | None:
         """The first rule ``text`` breaks (datatrove's order and reason names), or None; fills ``signals``."""
-        p = self.params
         if not text:
             return "empty"
         verdict: str | None = None

@@ -14,8 +14,10 @@ tokens (and the per-token facts the filters need), so a word seen before costs o
 analysis is cached by text so the chained filters share it. ``tests/test_filters_parity_gopher.py`` proves the
 word lists equal datatrove's on every real document and on adversarial strings.
 
-Languages whose datatrove tokenizer is not a plain spaCy pipeline (Japanese, Chinese, Vietnamese, stanza,
-Thai, ...) fall back to datatrove's own ``split_into_words``: still shared between filters, just not faster.
+Chinese (jieba), Japanese (SudachiPy) and the languages datatrove gives its whitespace tokenizer get equal word
+lists from ``segmenters`` without spaCy's Doc. Other languages whose datatrove tokenizer is not a plain spaCy
+pipeline (Vietnamese, stanza, Thai, Indic, ...) fall back to datatrove's own ``split_into_words``: still shared
+between filters, just not faster.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from datatrove.utils.text import PUNCTUATION_SET, split_into_sentences, split_in
 from datatrove.utils.word_tokenizers import SpaCyTokenizer, load_word_tokenizer
 from spacy.attrs import IDX, IS_PUNCT, LENGTH
 from spacy.tokenizer import Tokenizer
+
+from pipeline.filters.segmenters import clear_segmenter_caches, segmenter_for
 
 CHUNK_CACHE_SIZE = 300_000  # chunks; about 60 MB of strings at worst, cleared when full
 MAX_CHUNK_CHARS = 100_000  # longer whitespace-free runs are taken as one word (see ChunkTokenizer.chunk_infos)
@@ -189,19 +193,29 @@ class WordAnalysis:
     def __init__(self, text: str, language: str):
         self.text = text
         self.language = language
+        self._chunks: list[ChunkInfo] | None = None
+        self._words: list[str] | None = None
         fast = chunk_tokenizer(language)
         if fast is not None:
-            self._chunks: list[ChunkInfo] | None = fast.chunk_infos(text.split())
-        else:
-            self._chunks = None
+            self._chunks = fast.chunk_infos(text.split())
+        elif "IS_ALPHA" not in text:  # datatrove retries such a text without the string: leave that to datatrove
+            segmenter = segmenter_for(language, load_word_tokenizer(language))
+            if segmenter is None:
+                pass
+            elif getattr(segmenter, "chunked", True):
+                self._chunks = segmenter.chunk_infos(text.split())
+            else:
+                self._words = segmenter.words(text)
 
-    @property
+    @cached_property
     def tokens_without_whitespace(self) -> bool:
-        """True for spaCy's chunk tokens, which never contain whitespace (so ``" ".join`` is one-to-one)."""
-        return self._chunks is not None
+        """True when no word contains whitespace (so ``" ".join`` is one-to-one): always for chunk tokens."""
+        return self._chunks is not None or not any(len(word.split()) != 1 for word in self.words)
 
     @cached_property
     def words(self) -> list[str]:
+        if self._words is not None:
+            return self._words
         if self._chunks is None:
             return split_into_words(self.text, self.language)
         return list(itertools.chain.from_iterable(c.tokens for c in self._chunks))
@@ -259,6 +273,7 @@ def count_sentences(text: str, language: str) -> int:
 def clear_caches() -> None:
     """Forget every cached tokenization (benchmarks use it to start cold)."""
     analyze.cache_clear()
+    clear_segmenter_caches()
     for language_tokenizer in _cached_tokenizers():
         language_tokenizer._cache.clear()
         language_tokenizer._nlp = language_tokenizer._new_pipeline()
