@@ -9,6 +9,11 @@ code and the default script for a language), so ``zh``, ``cmn`` and ``cmn_Hani``
 from a FineWeb-2 code to the lid.176 label. A handful of lid.176 labels are not ISO codes of the same language
 (``als`` is Alemannic there, Tosk Albanian in ISO 639-3; ``no``, ``sh``, ``tl``, ``bh`` are macro or retired
 codes): they are mapped by hand.
+
+The filters tokenize with the FineWeb-2 code's tokenizer whatever name the recipe used: datatrove's own table
+gives several two-letter labels (``zh``, ``ar``, ``az``, ``tt``, ...) its fallback ``xx`` tokenizer (its loader
+reads the column ``default_code_1`` as a string, and ``"FALSE"`` is true), so ``language: zh`` in Curate is
+datatrove's ``language="cmn_Hani"`` (jieba), not its ``language="zh"``.
 """
 
 from __future__ import annotations

@@ -155,20 +155,23 @@ class LanguageSettings:
             self.fixed = fixed
 
     def _missing_message(self, language: str) -> str:
-        error = _tokenizer_error(language) if language else "no language"
+        error = _tokenizer_error(resolve_language(language))
         if error is not None:
             return f"{self.stage}.language: no word tokenizer for {language!r} here ({error})"
         return f"{self.stage}.thresholds: {self.params.thresholds!r} has no settings for language {language!r}"
 
     def _build(self, language: str) -> BaseModel | None:
-        if language is None or _tokenizer_error(language) is not None:
+        # a language-ID label is named by its FineWeb-2 code: datatrove's own table maps several labels (zh, ar,
+        # az, ...) to its fallback "xx" tokenizer, since its loader takes the string "FALSE" for true
+        code = resolve_language(language)
+        if _tokenizer_error(code) is not None:
             return None
-        loaded = loaded_parameters(self.params.thresholds, self.stage, resolve_language(language))
+        loaded = loaded_parameters(self.params.thresholds, self.stage, code)
         if loaded is None:
             return None
-        if not loaded and not self.auto:
+        if not loaded and not self.auto and code == language:
             return self.params
-        merged = {**self.params.model_dump(), **loaded, **self._explicit, "language": language}
+        merged = {**self.params.model_dump(), **loaded, **self._explicit, "language": code}
         return type(self.params).model_validate(merged)
 
     def for_language(self, code: str | None) -> BaseModel | None:
