@@ -32,9 +32,9 @@ STAGES = ("gopher_repetition", "fineweb_quality", "gopher_quality")
 
 
 def _lid(text: str) -> str:
-    from pipeline.filters.language_filter import DEFAULT_MODEL
-
     import fasttext
+
+    from pipeline.filters.language_filter import DEFAULT_MODEL
 
     global _MODEL
     if _MODEL is None:
@@ -157,9 +157,11 @@ def test_fineweb2_decisions_equal_datatrove(corpus, code):
 def test_lid_label_and_fineweb2_code_name_the_same_settings(corpus):
     by_code = curate_filter("gopher_quality", {"language": "cmn_Hani", "thresholds": "fineweb2"})
     by_label = curate_filter("gopher_quality", {"language": "zh", "thresholds": "fineweb2"})
-    assert by_code.settings.fixed.stop_words == by_label.settings.fixed.stop_words == fineweb2_configs()["cmn_Hani"][
-        "stopwords"
-    ]
+    assert (
+        by_code.settings.fixed.stop_words
+        == by_label.settings.fixed.stop_words
+        == fineweb2_configs()["cmn_Hani"]["stopwords"]
+    )
     for text in corpus["cmn_Hani"]:
         doc_a, doc_b = Document(text=text, id="a"), Document(text=text, id="b")
         assert outcome(by_code.filter(doc_a)) == outcome(by_label.filter(doc_b))
@@ -170,7 +172,9 @@ def test_recipe_parameters_override_loaded_ones():
     p = stage.settings.fixed
     assert p.min_stop_words == 7  # the recipe's
     assert p.max_avg_word_length == fineweb2_configs()["deu_Latn"]["max_avg_word_length"]  # loaded
-    repetition = curate_filter("gopher_repetition", {"language": "auto", "thresholds": "fineweb2", "dup_line_frac": 0.9})
+    repetition = curate_filter(
+        "gopher_repetition", {"language": "auto", "thresholds": "fineweb2", "dup_line_frac": 0.9}
+    )
     p = repetition.settings.for_language("rus_Cyrl")
     assert p.dup_line_frac == 0.9 and p.dup_para_frac == 0
     assert [list(x) for x in p.top_n_grams] == fineweb2_configs()["rus_Cyrl"]["top_n_grams"]

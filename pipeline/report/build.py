@@ -10,6 +10,7 @@ that enough for. Its pieces and where each comes from:
   here with the same tokenizer: the copy the stage saved in ``work/<label>/tokenizer.json``, else ``--tokenizer``
   (default ``gpt2``).
 * drop reasons ranked by the tokens they removed; each source's share of the final mixture.
+* by language (``languages.py``): the same funnel per ``language`` label, where ``language_filter`` wrote one.
 * Chinchilla budgets (``chinchilla.py``) for the kept tokens.
 * quality: histograms of every numeric column (``quality_score``, ``language_score``, recorded
   ``<stage>.<signal>`` values) and of document length in tokens, kept and dropped apart; dedup cluster sizes
@@ -34,6 +35,7 @@ from datatrove.io import get_datafolder
 
 from pipeline.report import chinchilla, training
 from pipeline.report.extraction import build_extraction
+from pipeline.report.languages import build_languages
 from pipeline.report.scan import KEPT, Scan, Tally, scan_output, total_rows
 from pipeline.tokens.tokenizer import (
     DEFAULT_TOKENIZER,
@@ -330,6 +332,7 @@ def build_report(
         "extraction": build_extraction(stats, scan, stages),
         "drop_reasons": drop_reasons(scan, funnel[0]["tokens"]),
         "mixture": mixture(scan, sources),
+        "languages": build_languages(scan, stages),
         "chinchilla": chinchilla.budgets(
             kept_tokens, options.model_sizes, options.budgets, options.tokens_per_parameter
         ),

@@ -11,6 +11,7 @@ from html import escape
 from pipeline.report import svg
 from pipeline.report.chinchilla import human_amount
 from pipeline.report.extraction import extraction_html, extraction_markdown
+from pipeline.report.languages import languages_html, languages_markdown
 from pipeline.report.render_training import training_html, training_markdown
 
 CSS = """
@@ -289,6 +290,7 @@ def render_html(report: dict) -> str:
             extraction_html(report, _table),
             _reasons_html(report),
             _mixture_html(report),
+            languages_html(report, _table),
             _quality_html(report),
             _examples_html(report),
             _reconciliation_html(report),
@@ -379,6 +381,8 @@ def render_markdown(report: dict) -> str:
             [[s, f"{mix[s]['documents']:,}", f"{mix[s]['tokens']:,}", _pct(mix[s]["share_tokens"])] for s in mix],
         )
     )
+    if report.get("languages"):
+        out.append(languages_markdown(report, _md_table))
     if report["dedup"]:
         out.append("## Dedup\n")
         out.append(

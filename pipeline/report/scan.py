@@ -32,6 +32,7 @@ from pipeline.document import ATTRIBUTES_COLUMN, BASE_COLUMNS, LEDGER_COLUMNS
 DATA_DIR = "data"
 REMOVED_DIR = "removed"
 TOKEN_COUNT = "token_count"
+LANGUAGE = "language"  # language_filter's label
 KEPT = "kept"
 NUMERIC_BINS = 30
 TOKEN_BIN_EDGES = [0.0] + [float(2**k) for k in range(0, 31)]  # [0,1), [1,2), [2,4), ... up to 2^30 tokens
@@ -99,6 +100,10 @@ class Scan:
     histograms: dict[str, Histogram] = field(default_factory=dict)
     duplicate_of: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     examples: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    # per language (language_filter's ``language`` column; None where no stage wrote one): kept, and dropped per stage
+    kept_by_language: dict[str | None, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    dropped_by_language: dict[tuple[str, str | None], Tally] = field(default_factory=lambda: defaultdict(Tally))
+    has_language: bool = False
     rows_with_token_count: int = 0
     rows_counted_here: int = 0
     files: int = 0
@@ -239,7 +244,7 @@ def scan_output(
             scan.files += 1
             pf = _open(folder, path)
             names = pf.schema_arrow.names
-            wanted = ["id", "text", "source", "url", TOKEN_COUNT, "reason", "duplicate_of", *scan.histograms]
+            wanted = ["id", "text", "source", "url", TOKEN_COUNT, "reason", "duplicate_of", LANGUAGE, *scan.histograms]
             columns = [c for c in dict.fromkeys(wanted) if c in names]
             for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=columns):
                 counts = _token_counts(batch, count_missing, scan)
@@ -256,6 +261,7 @@ def scan_output(
                     if "duplicate_of" in names:
                         for target in batch.column("duplicate_of").drop_null().to_pylist():
                             scan.duplicate_of[group][target] += 1
+                _tally_languages(scan, group, batch, counts, nbytes)
                 hist_group = "kept" if kept else "dropped"
                 scan.histograms[TOKEN_COUNT].add(hist_group, counts.astype(np.float64))
                 for column, histogram in scan.histograms.items():
@@ -266,6 +272,17 @@ def scan_output(
                 if progress:
                     progress(batch.num_rows)
     return scan
+
+
+def _tally_languages(scan: Scan, group: str, batch: pa.RecordBatch, counts: np.ndarray, nbytes: np.ndarray) -> None:
+    if LANGUAGE in batch.schema.names:
+        scan.has_language = True
+        languages = batch.column(LANGUAGE).to_pylist()
+    else:
+        languages = [None] * batch.num_rows
+    for (language,), d, t, b in _group_sums([(x,) for x in languages], counts, nbytes):
+        tally = scan.kept_by_language[language] if group == KEPT else scan.dropped_by_language[(group, language)]
+        tally.add(d, t, b)
 
 
 def total_rows(folder: Any) -> int:
