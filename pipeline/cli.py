@@ -4,6 +4,7 @@
     curate validate RECIPE.yaml
     curate inspect PATH [-n 3]
     curate stages
+    curate calibrate --reference REF --target TARGET --language de --output thresholds.yaml
 
 Exit codes: 0 done; 1 nothing could be read, or tasks failed; 2 the recipe (or the command line) is invalid.
 Running the same ``curate run`` again resumes: finished tasks are skipped and unfinished ones start over cleanly.
@@ -320,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     stages = sub.add_parser("stages", help="list the stages a recipe can use")
     stages.set_defaults(func=cmd_stages)
 
-    for module in ("classifiers.cli", "pipeline.report_cli", "pipeline.status_cli"):
+    for module in ("classifiers.cli", "pipeline.report_cli", "pipeline.status_cli", "pipeline.calibrate_cli"):
         try:
             register = __import__(module, fromlist=["register_cli"]).register_cli
         except ModuleNotFoundError as e:
