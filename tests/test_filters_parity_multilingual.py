@@ -29,6 +29,18 @@ from pipeline.resources import data_path
 
 LANGUAGES = ("cmn_Hani", "jpn_Jpan", "deu_Latn", "rus_Cyrl", "arb_Arab")
 STAGES = ("gopher_repetition", "fineweb_quality", "gopher_quality")
+REASONS = (
+    "gopher_short_doc",
+    "gopher_long_doc",
+    "gopher_below_avg_threshold",
+    "gopher_above_avg_threshold",
+    "gopher_too_many_hashes",
+    "gopher_too_many_ellipsis",
+    "gopher_too_many_bullets",
+    "gopher_too_many_end_ellipsis",
+    "gopher_below_alpha_threshold",
+    "gopher_enough_stop_words",
+)
 
 
 def _lid(text: str) -> str:
@@ -201,3 +213,10 @@ def test_unknown_language_or_thresholds_is_a_recipe_error_naming_the_key(tmp_pat
         curate_filter("gopher_quality", {"language": "xx_Fake"})
     with pytest.raises(ValueError, match="fineweb_quality.thresholds"):
         curate_filter("fineweb_quality", {"language": "deu_Latn", "thresholds": str(tmp_path / "missing.yaml")})
+
+
+@pytest.mark.parametrize("code", ["jpn_Jpan", "cmn_Hani"])
+def test_broken_text_never_raises(code):
+    stage = curate_filter("gopher_quality", {"language": code, "thresholds": "fineweb2", "min_doc_words": None})
+    for text in ("abc \ud800 日本語", "\x00\x01", "", " ", "IS_ALPHA 日本", "日" * 120_000):
+        assert outcome(stage.filter(Document(text=text, id="x"))) in (None, *REASONS)

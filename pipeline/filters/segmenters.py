@@ -95,6 +95,10 @@ class SudachiSegmenter:
         self._tokenizer = try_sudachi_import(None)  # datatrove's JapaneseTokenizer: split_mode None = A
 
     def words(self, text: str) -> list[str]:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates (broken input): datatrove crashes, Sudachi cannot take them
+            text = text.encode("utf-8", "replace").decode("utf-8")
         words: list[str] = []
         for part in chunk_text_on_bytes(text, JAPANESE_PART_BYTES):
             for morpheme in self._tokenizer.tokenize(part):
