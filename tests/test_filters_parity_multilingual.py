@@ -6,6 +6,8 @@ Curate's stages with ``{language: <code>, thresholds: fineweb2}``; keep/drop dec
 every document and on derived variants (halves, repeated lines, lists), and so must the word lists. The same holds
 with ``language: auto`` on documents labelled by ``language_filter``'s lid.176 label.
 
+c4_quality (sentence counts) and length_filter (word counts) are checked with the language too.
+
 Real text: the Common Crawl pages of the shipped DCLM sample (Chinese, Russian, German), the non-English
 mozilla/readability pages of the shipped multilingual sample (Chinese, Japanese, German), and spaCy's own example
 sentences for Japanese, Russian and Arabic (``spacy.lang.*.examples``, MIT), joined into pages.
@@ -220,3 +222,25 @@ def test_broken_text_never_raises(code):
     stage = curate_filter("gopher_quality", {"language": code, "thresholds": "fineweb2", "min_doc_words": None})
     for text in ("abc \ud800 日本語", "\x00\x01", "", " ", "IS_ALPHA 日本", "日" * 120_000):
         assert outcome(stage.filter(Document(text=text, id="x"))) in (None, *REASONS)
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_c4_and_length_with_language_equal_datatrove(corpus, code):
+    """c4_quality counts sentences, length_filter words, with the language's tokenizer, as datatrove does."""
+    from datatrove.pipeline.filters import C4QualityFilter
+
+    params = {"filter_no_terminal_punct": False, "min_words_per_line": 1, "min_num_sentences": 8}
+    reference = C4QualityFilter(language=code, **params)
+    ours = curate_filter("c4_quality", {"language": code, "thresholds": "fineweb2", **params})
+    length = curate_filter("length_filter", {"language": code, "min_words": 40})
+    outcomes = set()
+    for text in corpus[code]:
+        for variant in variants(text):
+            doc_a, doc_b = Document(text=variant, id="a"), Document(text=variant, id="b")
+            expected = outcome(reference.filter(doc_a))
+            assert outcome(ours.filter(doc_b)) == expected and doc_a.text == doc_b.text, (code, variant[:80])
+            outcomes.add(expected)
+            words = len(split_into_words(variant, code))
+            got = outcome(length.filter(Document(text=variant, id="c")))
+            assert got == (None if words >= 40 else "too_few_words")
+    assert len(outcomes) >= 2, outcomes
