@@ -16,6 +16,8 @@ the language and picking cut-offs by hand; it published the values, not a tool. 
    value is taken instead.
 3. Stop words: the language's list (FineWeb-2's, or Gopher's English list) unless ``stop_words`` > 0 asks for the
    words found in the most reference documents (FineWeb-2's lists are of that kind).
+   With ``chain_keep`` the per-threshold share is instead the smallest one whose thresholds together keep
+   ``chain_keep`` of the reference (bisection on the reference's signals).
 4. The proposed settings are run as filters over both corpora: the report gives, per threshold, the share of each
    corpus it keeps alone, and per stage and for the whole chain the share both keep. The thresholds file holds
    ``languages: {<code>: {<stage>: {...}}}`` (what ``thresholds: <file>`` reads) and this report under
@@ -175,18 +177,58 @@ def chain_kept(texts: list[str], language: str, settings: dict[str, dict[str, An
     return out
 
 
+def estimated_chain_keep(signals: dict[str, np.ndarray], keep: float) -> float:
+    """Share of the documents that every threshold proposed at ``keep`` keeps (from the signals alone)."""
+    kept: np.ndarray | None = None
+    for bound in BOUNDS:
+        values = signals.get(f"{bound.stage}.{bound.signal}", np.array([]))
+        threshold = propose(bound, values, keep)
+        if values.size == 0 or threshold is None or (bound.zero_disables and not threshold):
+            continue
+        with np.errstate(invalid="ignore"):
+            ok = ~(values > threshold if bound.upper else values < threshold)
+        kept = ok if kept is None else kept & ok
+    return 1.0 if kept is None else float(kept.mean())
+
+
+def keep_for_chain(signals: dict[str, np.ndarray], chain_keep: float) -> float:
+    """The smallest per-threshold share (bisection) whose thresholds together keep ``chain_keep`` of the reference."""
+    low, high = chain_keep, 1.0
+    if estimated_chain_keep(signals, low) >= chain_keep:
+        return low
+    for _ in range(30):
+        middle = (low + high) / 2
+        if estimated_chain_keep(signals, middle) >= chain_keep:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
 def calibrate(
-    reference: list[str], target: list[str], language: str, keep: float = 0.95, stop_words: int = 0
+    reference: list[str],
+    target: list[str],
+    language: str,
+    keep: float = 0.95,
+    stop_words: int = 0,
+    chain_keep: float | None = None,
 ) -> dict[str, Any]:
-    """The thresholds file's content: proposed settings for ``language`` and the report of what they keep."""
-    if not 0 < keep <= 1:
-        raise ValueError(f"keep must be in (0, 1], got {keep}")
+    """The thresholds file's content: proposed settings for ``language`` and the report of what they keep.
+
+    ``keep``: the share of the reference each threshold keeps on its own; ``chain_keep`` instead: the share all of
+    them keep together (the per-threshold share is then found by bisection on the reference's signals).
+    """
+    for name, share in (("keep", keep), ("chain_keep", chain_keep)):
+        if share is not None and not 0 < share <= 1:
+            raise ValueError(f"{name} must be in (0, 1], got {share}")
     if not reference:
         raise ValueError("the reference corpus has no documents")
     code = resolve_language(language)
     words = frequent_words(reference, code, stop_words) if stop_words > 0 else known_stop_words(code)
     ref_signals = measure(reference, code, words)
     tgt_signals = measure(target, code, words) if target else {}
+    if chain_keep is not None:
+        keep = keep_for_chain(ref_signals, chain_keep)
     proposed: dict[Bound, Any] = {}
     rows = []
     for bound in BOUNDS:
@@ -207,7 +249,7 @@ def calibrate(
             }
         )
     settings = settings_from(proposed, words)
-    report: dict[str, Any] = {"keep": keep, "thresholds": rows, "stages": {}, "chain": {}}
+    report: dict[str, Any] = {"keep": keep, "chain_keep": chain_keep, "thresholds": rows, "stages": {}, "chain": {}}
     for name, texts in (("reference", reference), ("target", target)):
         if not texts:
             continue
@@ -227,7 +269,8 @@ def markdown_report(result: dict[str, Any], reference: str, target: str | None) 
     lines = [
         f"# Thresholds for {code} calibrated on {reference}",
         "",
-        f"Each threshold keeps at least {report['keep']:.0%} of the reference on its own"
+        f"Each threshold keeps at least {report['keep']:.2%} of the reference on its own"
+        + (f" (chosen so that together they keep {report['chain_keep']:.0%})" if report.get("chain_keep") else "")
         + (f"; target: {target}." if target else "."),
         "",
         "| stage | parameter | signal | bound | value | reference kept | target kept |",

@@ -30,7 +30,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     try:
         reference = _texts(args.reference, args.format, args.limit, args.text_key)
         target = _texts(args.target, args.format, args.limit, args.text_key) if args.target else []
-        result = calibrate(reference, target, args.language, keep=args.keep, stop_words=args.stop_words)
+        result = calibrate(
+            reference, target, args.language, keep=args.keep, stop_words=args.stop_words, chain_keep=args.chain_keep
+        )
     except (ValueError, FileNotFoundError, ImportError) as e:
         return _fail(str(e), 2)
     output = Path(args.output)
@@ -38,7 +40,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     header = (
         f"# curate calibrate --reference {args.reference}"
         + (f" --target {args.target}" if args.target else "")
-        + f" --language {args.language} --keep {args.keep}\n# use it with `thresholds: {output.name}` on the filters\n"
+        + f" --language {args.language} --keep {args.keep}"
+        + (f" --chain-keep {args.chain_keep}" if args.chain_keep else "")
+        + f"\n# use it with `thresholds: {output.name}` on the filters\n"
     )
     with open(output, "w", encoding="utf-8") as f:
         f.write(header)
@@ -64,6 +68,9 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--target", help="corpus you want to filter (file or folder)")
     parser.add_argument("--language", required=True, help="FineWeb-2 code (deu_Latn) or language-ID label (de)")
     parser.add_argument("--keep", type=float, default=0.95, help="share of the reference each threshold keeps")
+    parser.add_argument(
+        "--chain-keep", type=float, help="instead of --keep: share of the reference all thresholds keep together"
+    )
     parser.add_argument("--stop-words", type=int, default=0, help="N>0: stop words = N most common reference words")
     parser.add_argument("--format", default="jsonl", help="corpus format, as a recipe source's (default jsonl)")
     parser.add_argument("--text-key", help="field holding the text (jsonl/parquet)")

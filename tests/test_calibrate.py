@@ -131,3 +131,14 @@ def test_thresholds_file_runs_in_a_recipe(calibrated, corpora, tmp_path):
     chain = result["calibration"]["chain"]
     assert counts["reference"] == round(chain["reference_kept"] * chain["reference_documents"])
     assert counts["noisy"] == round(chain["target_kept"] * chain["target_documents"])
+
+
+def test_chain_keep_sets_the_share_all_thresholds_keep_together(corpora):
+    from pipeline.calibrate import calibrate
+
+    reference = corpora["texts"]["reference"]
+    result = calibrate(reference, corpora["texts"]["noisy"], "en", chain_keep=0.8)
+    report = result["calibration"]
+    assert report["chain"]["reference_kept"] >= 0.8  # measured by running the proposed filters
+    assert report["keep"] > 0.8  # each threshold then keeps more than the chain does
+    assert report["chain"]["target_kept"] < report["chain"]["reference_kept"]
