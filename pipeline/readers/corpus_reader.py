@@ -9,8 +9,10 @@ source's ``limit`` is divided so the tasks' shares add up to it exactly.
 
 Damaged input (corrupt line, invalid UTF-8, truncated compressed file, unreadable Parquet, record without text, a
 document over ``max_doc_bytes``, empty file) is logged as one line naming the file and position, counted as
-``bad_input`` (overall and per source), and written to ``OUTPUT/bad_input/part-<rank>.jsonl`` (where, what,
-never the text), and reading goes on. The reader also publishes its progress for the CLI's progress display.
+``bad_input`` (overall and per source), and written to ``OUTPUT/bad_input/part-<rank>.jsonl`` (where, what, how
+many documents were lost where that is knowable, never the text), and reading goes on. A read that fails (a
+network blip, a disk error: ``SourceIOError``) is not damage: it fails the task, and the next run reads the whole
+file again. The reader also publishes its progress for the CLI's progress display.
 """
 
 from __future__ import annotations
@@ -30,7 +32,15 @@ from loguru import logger
 from pipeline import logs
 from pipeline.document import READ_ORDER, read_order_key
 from pipeline.readers import dclm, fineweb, generic, hf_stream, redpajama_v1, redpajama_v2, warc
-from pipeline.readers.files import BadInput, Record, iter_jsonl, iter_parquet, list_files_sized, relative_path
+from pipeline.readers.files import (
+    BadInput,
+    Record,
+    SourceIOError,
+    iter_jsonl,
+    iter_parquet,
+    list_files_sized,
+    relative_path,
+)
 from pipeline.readers.formats import BadRecord, CorpusFormat, RecordContext
 from pipeline.readers.work_plan import CONTAINER_SPLITS, Candidate, WorkUnit, assign
 from pipeline.recipe import SourceConfig, split_limit
@@ -132,6 +142,7 @@ class CorpusReader(PipelineStep):
             "position": bad.position,
             "problem": bad.problem,
             "id": bad.doc_id,
+            "documents": bad.documents,  # documents lost with it; null where unknowable (a truncated stream)
         }
         self._bad_file.write(orjson.dumps(row) + b"\n")
 
@@ -247,7 +258,11 @@ class CorpusReader(PipelineStep):
                     self.stat_update("input_files")
                 if unit.span is not None:
                     self.stat_update("input_file_parts")
-            yield from self.read_unit(unit, roots, rank, world_size, budget)
+            try:
+                yield from self.read_unit(unit, roots, rank, world_size, budget)
+            except SourceIOError as e:
+                logger.error(f"task {rank}: {e}")
+                raise
             self._progress["files_done"] += 1
             self._publish_progress(rank, force=True)
         self._finish_bad_ledger(rank)

@@ -5,10 +5,17 @@ sorted, deterministic order, so task ``r`` of ``N`` always reads the same files.
 (a ``dict``) with its position, or a ``BadInput`` saying what is wrong and where: a corrupt JSON line, invalid
 UTF-8, a truncated ``.gz``/``.zst``, an unreadable Parquet file or row group, an empty file. The reader counts
 and logs those and goes on with the rest; nothing here raises on bad data.
+
+Damaged data and a failing read are told apart by where the error comes from, not by its type (``gzip`` raises
+``OSError`` for a corrupt stream, and so does a dropped connection): every byte is read through ``GuardedReader``,
+which turns an exception of the underlying file object (a network blip, a disk error, a file that vanished) into
+``SourceIOError``. That is never counted as bad input: it fails the task, so that the next run reads the whole
+file again. What the decoders (gzip, zstd, JSON, Parquet) raise on bytes that were read is damage.
 """
 
 from __future__ import annotations
 
+import io
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +26,10 @@ import orjson
 GLOB_CHARS = "*?["
 
 
+class SourceIOError(OSError):
+    """Reading a source file failed for a reason other than damage in its bytes; the task fails and is retried."""
+
+
 @dataclass(frozen=True)
 class BadInput:
     """A record or file that could not be read: where it is and what is wrong (never its text)."""
@@ -27,9 +38,67 @@ class BadInput:
     position: str  # "line 12", "row 40", "row group 3", "file"
     problem: str
     doc_id: str | None = None
+    documents: int | None = 1  # documents lost with it; None where that cannot be known (a truncated stream)
 
     def message(self) -> str:
-        return f"{self.file}, {self.position}: {self.problem}"
+        lost = ""
+        if self.documents is None:
+            lost = " (how many documents were lost is unknown)"
+        elif self.documents > 1:
+            lost = f" ({self.documents:,} documents lost)"
+        return f"{self.file}, {self.position}: {self.problem}{lost}"
+
+
+class GuardedReader(io.RawIOBase):
+    """A file object whose read errors become ``SourceIOError``, so decoders' own errors can only mean damage."""
+
+    def __init__(self, raw, name: str):
+        super().__init__()
+        self._raw = raw
+        self.name = name
+
+    def _failed(self, e: Exception) -> SourceIOError:
+        return SourceIOError(f"reading {self.name} failed ({type(e).__name__}: {e}); run again to retry the task")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        try:
+            if hasattr(self._raw, "readinto"):
+                return self._raw.readinto(buffer)
+            data = self._raw.read(len(buffer))
+        except Exception as e:  # noqa: BLE001 - whatever the file object raises is an I/O failure, not damage
+            raise self._failed(e) from e
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seekable(self) -> bool:
+        return bool(getattr(self._raw, "seekable", lambda: False)())
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        try:
+            return self._raw.seek(offset, whence)
+        except Exception as e:  # noqa: BLE001
+            raise self._failed(e) from e
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        finally:
+            super().close()
+
+
+def open_guarded(fs: fsspec.AbstractFileSystem, file: str, local_native: bool = False) -> io.BufferedReader:
+    """``file`` opened for reading through ``GuardedReader``; failing to open it is a ``SourceIOError`` too."""
+    try:
+        raw = open(file, "rb") if local_native and is_local(fs) else fs.open(file, "rb")  # noqa: SIM115
+    except Exception as e:  # noqa: BLE001 - a listed file that cannot be opened: not damage, retry the task
+        raise SourceIOError(f"cannot open {file} ({type(e).__name__}: {e}); run again to retry the task") from e
+    return io.BufferedReader(GuardedReader(raw, file), buffer_size=1 << 20)
 
 
 @dataclass(frozen=True)
@@ -133,10 +202,12 @@ def _zstd_lines(raw) -> Iterator[bytes]:
 
 def _open_lines(fs: fsspec.AbstractFileSystem, file: str, compression: str):
     codec = compression_of(file, compression)
+    raw = open_guarded(fs, file)
     if codec == "zstd":
-        raw = fs.open(file, "rb")
         return raw, _zstd_lines(raw)
-    f = fs.open(file, "rb", compression=codec)
+    if codec is None:
+        return raw, raw
+    f = fsspec.compression.compr[codec](raw, mode="rb")
     return f, f
 
 
@@ -180,17 +251,19 @@ def iter_jsonl(
                 item = _parse_line(file, lineno, line)
                 if item is not None:
                     yield item
-    except (EOFError, OSError, zlib.error, ValueError) as e:  # truncated/corrupt gzip or zstd stream, I/O error
+    except SourceIOError:
+        raise  # the bytes could not be read: not damage; the task fails and the next run retries it
+    except (EOFError, OSError, zlib.error, ValueError) as e:  # truncated/corrupt gzip, bz2 or zstd stream
         kind = type(e).__name__
-        yield BadInput(file, f"after line {lineno}", f"truncated or corrupt file ({kind}: {e}); the rest is skipped")
+        problem = f"truncated or corrupt file ({kind}: {e}); the rest is skipped"
+        yield BadInput(file, f"after line {lineno}", problem, documents=None)
         return
     except Exception as e:  # zstandard.ZstdError and other codec errors  # noqa: BLE001
-        yield BadInput(
-            file, f"after line {lineno}", f"cannot decompress ({type(e).__name__}: {e}); the rest is skipped"
-        )
+        problem = f"cannot decompress ({type(e).__name__}: {e}); the rest is skipped"
+        yield BadInput(file, f"after line {lineno}", problem, documents=None)
         return
     if not seen_any:
-        yield BadInput(file, "file", "empty file")
+        yield BadInput(file, "file", "empty file", documents=0)
 
 
 COUNT_CHUNK = 16 * 2**20
@@ -218,7 +291,7 @@ def iter_jsonl_range(fs: fsspec.AbstractFileSystem, file: str, start: int, end: 
     """
     lineno = 0
     try:
-        f = open(file, "rb") if is_local(fs) else fs.open(file, "rb")  # noqa: SIM115 - native I/O is much faster
+        f = open_guarded(fs, file, local_native=True)  # native I/O is much faster than fsspec's local files
         with f:
             pos = 0
             if start > 0:
@@ -236,8 +309,11 @@ def iter_jsonl_range(fs: fsspec.AbstractFileSystem, file: str, start: int, end: 
                 item = _parse_line(file, lineno, line)
                 if item is not None:
                     yield item
+    except SourceIOError:
+        raise  # the task fails and the next run reads the range again
     except (OSError, ValueError) as e:
-        yield BadInput(file, f"after line {lineno}", f"unreadable ({type(e).__name__}: {e}); the rest is skipped")
+        problem = f"unreadable ({type(e).__name__}: {e}); the rest is skipped"
+        yield BadInput(file, f"after line {lineno}", problem, documents=None)
 
 
 def iter_parquet(
@@ -253,21 +329,25 @@ def iter_parquet(
     """
     import pyarrow.parquet as pq
 
-    try:
-        f = open(file, "rb") if is_local(fs) else fs.open(file, "rb")  # noqa: SIM115 - native I/O is much faster
-    except OSError as e:
-        yield BadInput(file, "file", f"cannot open ({e})")
-        return
+    f = open_guarded(fs, file, local_native=True)  # native I/O is much faster than fsspec's local files
     with f:
         try:
             pf = pq.ParquetFile(f)
+        except SourceIOError:
+            raise
         except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid/OSError for truncated or non-Parquet files
-            size = fs.size(file)
-            problem = "empty file" if not size else f"not a readable Parquet file, truncated or corrupt ({e})"
-            yield BadInput(file, "file", problem)
+            try:
+                size = fs.size(file)
+            except Exception as err:  # noqa: BLE001
+                raise SourceIOError(f"cannot stat {file} ({type(err).__name__}: {err})") from err
+            if not size:
+                yield BadInput(file, "file", "empty file", documents=0)
+            else:
+                problem = f"not a readable Parquet file, truncated or corrupt ({e})"
+                yield BadInput(file, "file", problem, documents=None)
             return
         if pf.metadata.num_rows == 0:
-            yield BadInput(file, "file", "Parquet file has no rows")
+            yield BadInput(file, "file", "Parquet file has no rows", documents=0)
             return
         first, end = row_groups or (0, pf.num_row_groups)
         row = sum(pf.metadata.row_group(rg).num_rows for rg in range(first))
@@ -275,11 +355,14 @@ def iter_parquet(
             rg_rows = pf.metadata.row_group(rg).num_rows
             try:
                 table = pf.read_row_group(rg, columns=columns)
+            except SourceIOError:
+                raise
             except Exception as e:  # noqa: BLE001
                 yield BadInput(
                     file,
                     f"row group {rg} (rows {row}-{row + rg_rows - 1})",
                     f"unreadable ({e}); {rg_rows} rows skipped",
+                    documents=rg_rows,
                 )
                 row += rg_rows
                 continue

@@ -14,7 +14,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pipeline.readers.files import BadInput, Record
+from pipeline.readers.files import BadInput, Record, SourceIOError
+
+
+def is_transport_error(e: BaseException) -> bool:
+    """A failure of the connection (not of the data): the task fails and the next run retries the stream."""
+    if isinstance(e, ConnectionError | TimeoutError):
+        return True
+    names = {f"{c.__module__.split('.')[0]}.{c.__name__}" for c in type(e).__mro__}
+    return bool(names & {"requests.RequestException", "httpx.TransportError", "aiohttp.ClientConnectionError"})
 
 
 def open_stream(source: Any, rank: int, world_size: int):
@@ -51,6 +59,13 @@ def iter_stream(source: Any, rank: int, world_size: int) -> Iterator[Record | Ba
         except StopIteration:
             return
         except Exception as e:  # noqa: BLE001 - a corrupt shard ends this stream, not the run
-            yield BadInput(where, f"example {index}", f"stream failed ({type(e).__name__}: {e}); the rest is skipped")
+            if is_transport_error(e):
+                raise SourceIOError(f"{where}: the stream failed at example {index} ({type(e).__name__}: {e})") from e
+            yield BadInput(
+                where,
+                f"example {index}",
+                f"stream failed ({type(e).__name__}: {e}); the rest is skipped",
+                documents=None,
+            )
             return
         yield Record(dict(row), index)
