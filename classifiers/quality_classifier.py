@@ -26,7 +26,7 @@ from pydantic import Field, PositiveInt, model_validator
 
 from classifiers.fasttext_model import FastTextQualityModel
 from classifiers.top_fraction import ScoreCollector, TopFractionApply, TopFractionCut
-from pipeline.recipe_paths import RecipePath
+from pipeline.recipe_paths import RecipeFile
 from pipeline.registry import MultiPhaseStage, Phase, StageContext, StageParams, register_stage
 from pipeline.resources import data_path
 
@@ -36,7 +36,7 @@ DROP_REASON = "below_quality_threshold"
 
 
 class QualityClassifierParams(StageParams):
-    model: RecipePath | None = None  # path to a fastText .bin; None: the shipped default model
+    model: RecipeFile | None = None  # path to a fastText .bin; None: the shipped default model
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     keep_top_fraction: float | None = Field(default=None, gt=0.0, le=1.0)
     batch_size: PositiveInt = 1024

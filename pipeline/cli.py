@@ -6,29 +6,26 @@
     curate stages
     curate calibrate --reference REF --target TARGET --language de --output thresholds.yaml
 
-Exit codes: 0 done; 1 nothing could be read, or tasks failed; 2 the recipe (or the command line) is invalid.
+Exit codes (``pipeline/exit_codes.py``): 0 done; 1 a task failed (run again to resume) or nothing could be read;
+2 invalid recipe or arguments, a source matching no file, a missing model (all found before any task starts);
+3 the output does not reconcile (documents lost or written twice); 4 the report failed (the data is written).
 Running the same ``curate run`` again resumes: finished tasks are skipped and unfinished ones start over cleanly.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from pipeline import exit_codes
 from pipeline.recipe import Recipe, RecipeError, human_bytes, load_recipe
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)  # paths stay on one line
-RUN_FILE = "run.json"
-OUTPUT_ENTRIES = ("data", "removed", "bad_input", "work", "logs", "report", "manifest.json", "stats.json", RUN_FILE)
 
 
 def _fail(message: str, code: int) -> int:
@@ -43,33 +40,19 @@ def _print_recipe_error(err: RecipeError) -> None:
 
 
 # -- run -------------------------------------------------------------------------------------------------------
-def _check_resume(output_dir: str, run_info: dict, overwrite: bool) -> str | None:
-    """Refuse to mix two different jobs in one output folder; returns an error message or None."""
-    path = Path(output_dir) / RUN_FILE
-    if overwrite:
-        for entry in OUTPUT_ENTRIES:
-            target = Path(output_dir) / entry
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
+def _load_checked(path: str) -> Recipe | None:
+    """The recipe, validated and with every source finding its files; None (after printing why) otherwise."""
+    from pipeline.preflight import source_problems
+
+    try:
+        recipe = load_recipe(path)
+        problems = source_problems(recipe)
+        if problems:
+            raise RecipeError(problems, recipe.path)
+    except RecipeError as err:
+        _print_recipe_error(err)
         return None
-    if not path.exists():
-        return None
-    previous = json.loads(path.read_text())
-    if previous.get("fingerprint") != run_info["fingerprint"]:
-        return (
-            f"{output_dir} holds a run of a different job (recipe, sources, stages, --tasks or --limit changed: "
-            f"it was started with tasks={previous.get('tasks')}). Resume with the same settings, choose another "
-            "--output, or pass --overwrite to start over."
-        )
-    if previous.get("inputs", run_info["inputs"]) != run_info["inputs"]:
-        return (
-            f"the input files changed since the run in {output_dir} started (files added, removed or resized): "
-            "tasks read parts of files planned from their sizes, so resuming would read some records twice or "
-            "skip some. Restore the inputs, choose another --output, or pass --overwrite to start over."
-        )
-    return None
+    return recipe
 
 
 def _summary(stats: dict, manifest: dict, output_dir: str) -> None:
@@ -103,10 +86,15 @@ def _summary(stats: dict, manifest: dict, output_dir: str) -> None:
     console.print(
         f"kept {data['rows']:,} documents in {len(data['shards'])} shard(s), {human_bytes(data['bytes'])} -> {output_dir}/data/"
     )
-    if not stats["reconciled"]:
+    if stats["documents_read"] != stats["kept"] + stats["dropped"]:
         console.print(
-            f"[red]warning:[/red] documents read ({stats['documents_read']:,}) != kept ({stats['kept']:,}) + "
+            f"[red]error:[/red] documents read ({stats['documents_read']:,}) != kept ({stats['kept']:,}) + "
             f"dropped ({stats['dropped']:,}); see {output_dir}/stats.json"
+        )
+    if stats.get("duplicate_ids"):
+        console.print(
+            f"[red]error:[/red] {stats['duplicate_ids']:,} row(s) repeat an id already in data/ or removed/ "
+            f"(e.g. {', '.join(stats['duplicate_id_examples'][:3])}); see {output_dir}/stats.json"
         )
 
 
@@ -114,31 +102,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipeline import logs
     from pipeline.executors import build_executors, init_ray
     from pipeline.finalize import FinalizeRun, finalize_output
+    from pipeline.output import check_resume, is_local, normalize_output, write_run_info
     from pipeline.plan import build_plan, effective_sources, fingerprint
     from pipeline.progress import ProgressDisplay
     from pipeline.readers.corpus_reader import input_digest
 
     logs.setup_cli_logging(args.verbose)
-    try:
-        recipe = load_recipe(args.recipe)
-    except RecipeError as err:
-        _print_recipe_error(err)
-        return 2
+    recipe = _load_checked(args.recipe)
+    if recipe is None:
+        return exit_codes.INVALID
     cfg = recipe.model.executor
     if args.executor:
         updates = {"kind": args.executor}
         if args.executor == "slurm" and not cfg.partition:
-            return _fail("--executor slurm needs executor.partition in the recipe", 2)
+            return _fail("--executor slurm needs executor.partition in the recipe", exit_codes.INVALID)
         cfg = cfg.model_copy(update=updates)
     tasks = args.tasks or cfg.tasks
-    output_dir = str(args.output or recipe.model.output.path)
-    local_output = "://" not in output_dir
-    if local_output:
-        output_dir = os.path.abspath(output_dir)
+    output_dir = normalize_output(args.output or recipe.model.output.path)  # file:// is a local folder
+    local_output = is_local(output_dir)
     try:
         plan = build_plan(recipe, output_dir, tasks=tasks, limit=args.limit, ledger_scrub=_ledger_scrubber(recipe))
-    except ValueError as e:  # a stage refused its parameters when built
-        return _fail(str(e), 2)
+    except (ValueError, OSError) as e:  # a stage refused its parameters, or its model, when built
+        return _fail(str(e), exit_codes.INVALID)
     run_info = {
         "recipe": recipe.name,
         "recipe_path": recipe.path,
@@ -147,12 +132,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         "fingerprint": fingerprint(recipe, tasks, args.limit),
         "inputs": input_digest(effective_sources(recipe, args.limit)),
     }
-    if local_output:
-        problem = _check_resume(output_dir, run_info, args.overwrite)
-        if problem:
-            return _fail(problem, 2)
-        os.makedirs(output_dir, exist_ok=True)
-        Path(output_dir, RUN_FILE).write_text(json.dumps(run_info, indent=2))
+    problem = check_resume(output_dir, run_info, args.overwrite)  # through fsspec: local folders and URLs alike
+    if problem:
+        return _fail(problem, exit_codes.INVALID)
+    write_run_info(output_dir, run_info)
 
     source_names = [s.name for s in recipe.model.sources]
     finalize_args = (output_dir, recipe.name, plan.stage_labels, source_names)
@@ -165,7 +148,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             executors[-1].run()
         except (OSError, subprocess.CalledProcessError) as e:
-            return _fail(f"could not submit to Slurm ({e}); sbatch said why above", 1)
+            return _fail(f"could not submit to Slurm ({e}); sbatch said why above", exit_codes.FAILED)
         console.print(
             f"submitted Slurm job arrays; logs under {output_dir}/logs/. The last job writes manifest.json and stats.json."
         )
@@ -184,32 +167,35 @@ def cmd_run(args: argparse.Namespace) -> int:
         from pipeline.tokens.output_plan import run_error  # noqa: PLC0415
 
         if problem := run_error(output_dir):  # a mixture that cannot be met: its own message, not a stack trace
-            return _fail(problem, 1)
+            return _fail(problem, exit_codes.FAILED)
         return _fail(
             f"the run did not finish ({type(e).__name__}: {e}). Finished tasks are kept; task logs are under "
             f"{output_dir}/logs/<phase>/logs/. Run the same command again to resume.",
-            1,
+            exit_codes.FAILED,
         )
     manifest, stats = finalize_output(*finalize_args)
     _summary(stats, manifest, output_dir)
     if stats["documents_read"] == 0:
-        return _fail("no document could be read from any source", 1)
-    _report_after_run(output_dir)
-    return 0
-
-
-def _report_after_run(output_dir: str) -> None:
-    """``curate report`` on the finished output; a report that fails warns but never fails the run."""
-    try:
-        from pipeline.report_cli import run_report
-    except ImportError:
-        return
-    try:
-        run_report(output_dir)
-    except Exception as e:  # noqa: BLE001 - the data is written; the report can be re-made with `curate report`
-        console.print(
-            f"[yellow]warning:[/yellow] the report failed ({type(e).__name__}: {e}); retry with `curate report {output_dir}`"
+        return _fail("no document could be read from any source", exit_codes.FAILED)
+    report_code = _report_after_run(output_dir)
+    if not stats["reconciled"]:
+        return _fail(
+            f"the output does not reconcile (see above and {output_dir}/stats.json): do not use it as it is",
+            exit_codes.UNRECONCILED,
         )
+    return report_code
+
+
+def _report_after_run(output_dir: str) -> int:
+    """``curate report`` on the finished output: 0, or the exit code of a report that failed or disagrees."""
+    from pipeline.report_cli import run_report
+
+    code = run_report(output_dir)
+    if code == exit_codes.INVALID:  # a tokenizer that cannot be loaded: the report failed, the recipe was fine
+        code = exit_codes.REPORT_FAILED
+    if code == exit_codes.REPORT_FAILED:
+        console.print(f"the data is written; make the report again with `curate report {output_dir}`")
+    return code
 
 
 def _ledger_scrubber(recipe: Recipe):
@@ -228,14 +214,13 @@ def _ledger_scrubber(recipe: Recipe):
 def cmd_validate(args: argparse.Namespace) -> int:
     from pipeline.plan import build_plan
 
+    recipe = _load_checked(args.recipe)
+    if recipe is None:
+        return exit_codes.INVALID
     try:
-        recipe = load_recipe(args.recipe)
         plan = build_plan(recipe, str(recipe.model.output.path))
-    except RecipeError as err:
-        _print_recipe_error(err)
-        return 2
-    except ValueError as e:
-        return _fail(str(e), 2)
+    except (ValueError, OSError) as e:
+        return _fail(str(e), exit_codes.INVALID)
     m = recipe.model
     console.print(f"[green]ok[/green] {args.recipe}: recipe {m.name!r}")
     for s in m.sources:
@@ -291,7 +276,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     try:
         return inspect_path(args.path, args.n, console)
     except FileNotFoundError as e:
-        return _fail(str(e), 2)
+        return _fail(str(e), exit_codes.INVALID)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -338,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for positive in ("tasks", "workers", "limit"):
         value = getattr(args, positive, None)
         if value is not None and value < 1:
-            return _fail(f"--{positive} must be a positive integer, got {value}", 2)
+            return _fail(f"--{positive} must be a positive integer, got {value}", exit_codes.INVALID)
     return args.func(args)
 
 

@@ -3,8 +3,10 @@
 The manifest lists every output file (kept shards, ledger shards, bad-input ledgers) with rows, bytes and sha256,
 so a consumer can check what it downloaded. The stats combine two independent accounts: datatrove's per-task
 counters (documents read, bad input, each stage's in/kept/dropped by reason) and the rows actually found in the
-output files (kept and dropped per source). ``reconcile`` checks that every document read is in exactly one
-place, ``data/`` or ``removed/``; a mismatch is reported, never hidden.
+output files (kept and dropped per source). ``reconciled`` says that every document read is in exactly one place,
+``data/`` or ``removed/``: documents read = kept + dropped, and no id appears twice across ``data/`` and
+``removed/`` (ids are hashed to 64 bits, 8 bytes a document, and only colliding hashes are compared as strings).
+A mismatch is reported, never hidden, and makes ``curate run`` exit non-zero.
 
 Both files are rebuilt from scratch on every run, so a resumed run's files describe the whole output.
 """
@@ -17,7 +19,9 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
+import numpy as np
 import orjson
+import polars as pl
 import pyarrow.parquet as pq
 from datatrove.data import DocumentsPipeline
 from datatrove.io import get_datafolder
@@ -70,13 +74,46 @@ def _describe(folder: Any, path: str) -> dict:
     return {"path": path, "rows": rows, "bytes": folder.size(path), "sha256": _sha256(folder, path)}
 
 
-def _count_by(folder: Any, paths: list[str], columns: list[str]) -> Counter:
+class IdLedger:
+    """Every id of the output, as 64-bit hashes, to find ids written more than once."""
+
+    def __init__(self) -> None:
+        self.hashes: list[np.ndarray] = []
+        self.paths: list[str] = []
+
+    @staticmethod
+    def _hash(ids) -> np.ndarray:
+        return pl.Series(ids).cast(pl.Utf8).hash(seed=0).to_numpy()
+
+    def add(self, path: str, ids) -> None:
+        self.paths.append(path)
+        self.hashes.append(self._hash(ids))
+
+    def duplicates(self, folder: Any) -> tuple[int, list[str]]:
+        """How many rows repeat an id already seen, and a few such ids (collisions are checked exactly)."""
+        if not self.hashes:
+            return 0, []
+        hashes = np.sort(np.concatenate(self.hashes))
+        repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+        if not len(repeated):
+            return 0, []
+        counts: Counter = Counter()
+        for path in self.paths:
+            with folder.open(path, "rb") as f:
+                ids = pq.read_table(f, columns=["id"]).column("id")
+            mask = np.isin(self._hash(ids), repeated)
+            counts.update(np.asarray(ids.to_pylist(), dtype=object)[mask].tolist())
+        dupes = {i: n for i, n in counts.items() if n > 1}
+        return sum(n - 1 for n in dupes.values()), sorted(dupes)[:10]
+
+
+def _count_sources(folder: Any, paths: list[str], ids: IdLedger) -> Counter:
     counts: Counter = Counter()
     for path in paths:
         with folder.open(path, "rb") as f:
-            table = pq.read_table(f, columns=columns)
-        for row in zip(*(table.column(c).to_pylist() for c in columns), strict=True):
-            counts[row if len(row) > 1 else row[0]] += 1
+            table = pq.read_table(f, columns=["id", "source"])
+        counts.update(table.column("source").to_pylist())
+        ids.add(path, table.column("id"))
     return counts
 
 
@@ -146,12 +183,14 @@ def build_stats(output_dir: str, stage_labels: list[str], source_names: list[str
         )
         flowing = n_in - dropped
 
-    kept_by_source = _count_by(folder, _parquet_files(folder, DATA_DIR), ["source"])
+    ids = IdLedger()
+    kept_by_source = _count_sources(folder, _parquet_files(folder, DATA_DIR), ids)
     dropped_by_source_stage: dict[str, Counter] = defaultdict(Counter)
     for sub in sorted(folder.glob(f"{REMOVED_DIR}/*")):
         label = sub.rsplit("/", 1)[-1]
-        for src, n in _count_by(folder, _parquet_files(folder, f"{REMOVED_DIR}/{label}"), ["source"]).items():
+        for src, n in _count_sources(folder, _parquet_files(folder, f"{REMOVED_DIR}/{label}"), ids).items():
             dropped_by_source_stage[src][label] += n
+    duplicate_ids, duplicate_examples = ids.duplicates(folder)
     sources = {}
     for name in source_names:
         sources[name] = {
@@ -169,9 +208,11 @@ def build_stats(output_dir: str, stage_labels: list[str], source_names: list[str
         "kept": kept,
         "dropped": dropped,
         "input_files": int(reader["input_files"]),
+        "duplicate_ids": duplicate_ids,  # rows whose id is already in data/ or removed/: 0 in a sound output
+        "duplicate_id_examples": duplicate_examples,
         "stages": stages,
         "sources": sources,
-        "reconciled": read == kept + dropped,
+        "reconciled": read == kept + dropped and duplicate_ids == 0,
     }
 
 
@@ -202,7 +243,10 @@ class FinalizeRun(PipelineStep):
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data:
             yield from data
-        finalize_output(*self.args)
+        _, stats = finalize_output(*self.args)
         from pipeline.report import write_report
 
-        write_report(self.args[0], show_progress=False)  # a cluster run's report, as `curate run` writes locally
+        report, _ = write_report(self.args[0], show_progress=False)  # as `curate run` writes it locally
+        if not stats["reconciled"] or report["reconciliation"]["ok"] is False:
+            # the job fails, so `curate status` and the scheduler show it; stats.json and the report say what
+            raise RuntimeError(f"the output does not reconcile: see {self.args[0]}/stats.json and report/")

@@ -113,7 +113,7 @@ def build_plan(
     # build every stage once, in order
     built: list[tuple[str, PipelineStep | MultiPhaseStage]] = []
     prepare: list[PlannedPhase] = []  # phases that run once before any document is read (an index to build)
-    for entry in recipe.stages:
+    for i, entry in enumerate(recipe.stages):
         ctx = StageContext(
             name=entry.name,
             label=entry.label,
@@ -121,7 +121,11 @@ def build_plan(
             work_dir=f"{output_dir}/{WORK_DIR}/{entry.label}",
             tasks=tasks,
         )
-        item = get_stage(entry.name).factory(entry.params, ctx)
+        try:
+            item = get_stage(entry.name).factory(entry.params, ctx)
+        except (ValueError, OSError) as e:  # a stage refusing its parameters or its model: one line naming it
+            message = str(e).removeprefix(f"{entry.name}: ")
+            raise ValueError(f"stages[{i}].{entry.name}: {message}") from e
         if isinstance(item, PreparedStage):
             for g in item.prepare:
                 for step in g.steps:

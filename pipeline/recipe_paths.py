@@ -5,7 +5,9 @@ mean the same thing from any working directory. A stage parameter that names a f
 ``RecipePath``; the recipe loader passes the recipe's folder as pydantic's validation context and the value is
 made absolute there. URLs (``s3://``, ``hf://``, ...) and absolute paths are left as they are; ``~`` is expanded.
 ``RecipePathOrName`` is for parameters that take either a path or a name (a tokenizer ``gpt2``, a hub id): the
-value is resolved only when a file or folder of that name exists beside the recipe.
+value is resolved only when a file or folder of that name exists beside the recipe. ``RecipeFile`` is a path that
+must name an existing local file (a model, a blocklist): a missing one is a recipe error naming the key and the
+path, found by ``curate validate`` and by ``curate run`` before any task starts.
 
 The output folder is the exception (``output.path``, ``--output``): it is relative to the working directory, since
 a shipped recipe's folder is inside the installed package.
@@ -52,3 +54,12 @@ def _resolve_if_exists(value: str | None, info: ValidationInfo) -> str | None:
 
 RecipePath = Annotated[str, AfterValidator(_resolve)]
 RecipePathOrName = Annotated[str, AfterValidator(_resolve_if_exists)]
+
+
+def _must_be_file(value: str | None) -> str | None:
+    if value is not None and not is_url(value) and not os.path.isfile(value):
+        raise ValueError(f"no such file: {value}" + (" (a folder)" if os.path.isdir(value) else ""))
+    return value
+
+
+RecipeFile = Annotated[str, AfterValidator(_resolve), AfterValidator(_must_be_file)]

@@ -3,7 +3,9 @@
     curate report OUTPUT [--tokenizer gpt2|PATH|HUB_ID] [--model-sizes 0.1B,0.5B,1B] [--budgets 1T,3T]
                          [--tokens-per-parameter 20] [--no-progress]
 
-Writes ``OUTPUT/report/report.json``, ``report.md`` and ``index.html`` from the output alone.
+Writes ``OUTPUT/report/report.json``, ``report.md`` and ``index.html`` from the output alone. Exit status: 0; 2 an
+invalid argument (a tokenizer that cannot be loaded, a folder that is no Curate output); 3 the report disagrees with
+``stats.json`` / ``manifest.json`` or the output does not reconcile; 4 the report could not be made.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ def options_from_args(args: argparse.Namespace):
 
 def run_report(output: str, options=None, show_progress: bool = True) -> int:
     """Write the report of ``output`` and print where it is; returns an exit code."""
+    from pipeline import exit_codes  # noqa: PLC0415
     from pipeline.report import write_report  # noqa: PLC0415
     from pipeline.report.render import headline  # noqa: PLC0415
     from pipeline.tokens.tokenizer import TokenizerError  # noqa: PLC0415
@@ -80,13 +83,21 @@ def run_report(output: str, options=None, show_progress: bool = True) -> int:
         report, written = write_report(output, options, show_progress=show_progress)
     except TokenizerError as e:
         console.print(f"[red]error:[/red] {e}")
-        return 2
+        return exit_codes.INVALID
+    except Exception as e:  # noqa: BLE001 - one line and a distinct exit status; the data itself is untouched
+        console.print(f"[red]error:[/red] the report failed ({type(e).__name__}: {e})", markup=False)
+        return exit_codes.REPORT_FAILED
     console.print(headline(report), markup=False)
-    if report["reconciliation"]["ok"] is False:
-        bad = [c["what"] for c in report["reconciliation"]["checks"] if not c["ok"]]
-        console.print(f"[yellow]warning:[/yellow] the report disagrees with stats/manifest on: {', '.join(bad)}")
     console.print(f"report: {output.rstrip('/')}/{written[-1]} (and report.json, report.md)", markup=False)
-    return 0
+    if report["reconciliation"]["ok"] is False:
+        bad = [
+            f"{c['what']} ({c['report']} vs {c.get('stats.json', c.get('manifest.json'))})"
+            for c in report["reconciliation"]["checks"]
+            if not c["ok"]
+        ]
+        console.print(f"[red]error:[/red] the output does not reconcile: {'; '.join(bad)}", markup=False)
+        return exit_codes.UNRECONCILED
+    return exit_codes.OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -117,7 +117,7 @@ def test_url_filter_from_local_files(tmp_path):
         assert step.filter(Document(text="t", id="u", metadata={"url": url})) == expected, url
     strict = build("url_filter", extra_domains=["x.com"], drop_missing_url=True)
     assert strict.filter(Document(text="t", id="u", metadata={"url": None})) == (False, "no_url")
-    with pytest.raises(ValidationError, match="does not exist"):
+    with pytest.raises(ValidationError, match="no such file"):
         get_stage("url_filter").params(domains_file=str(tmp_path / "missing.txt"))
 
 

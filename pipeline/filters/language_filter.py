@@ -23,7 +23,7 @@ from datatrove.pipeline.filters.language_filter import LanguageFilter as Datatro
 from datatrove.utils._import_utils import check_required_dependencies
 from datatrove.utils.lid import FastTextLID
 
-from pipeline.recipe_paths import RecipePath
+from pipeline.recipe_paths import RecipeFile
 from pipeline.registry import StageContext, StageParams, register_stage
 from pipeline.resources import data_path
 
@@ -36,7 +36,7 @@ class LanguageFilterParams(StageParams):
     backend: Literal["ft176", "glotlid"] = "ft176"
     label_only: bool = False
     keep_top_pairs_threshold: float = -1
-    model_path: RecipePath | None = None  # default: data/models/lid.176.ftz (ft176); required for glotlid
+    model_path: RecipeFile | None = None  # default: data/models/lid.176.ftz (ft176); required for glotlid
     record_signals: bool = False  # language and language_score are always written
 
 
@@ -63,6 +63,8 @@ def resolve_model_path(params: LanguageFilterParams) -> Path:
         return Path(params.model_path).expanduser()
     if params.backend == "glotlid":
         raise ValueError("language_filter: backend 'glotlid' needs model_path (a local GlotLID model_v3.bin)")
+    if not DEFAULT_MODEL.is_file():
+        raise ValueError(f"language_filter: the shipped model {DEFAULT_MODEL} is missing (reinstall curate)")
     return DEFAULT_MODEL
 
 

@@ -19,20 +19,19 @@ from pathlib import Path
 import pyarrow as pa
 from datatrove.data import Document
 from datatrove.pipeline.filters.url_filter import URLFilter as DatatroveURLFilter
-from pydantic import model_validator
 
-from pipeline.recipe_paths import RecipePath
+from pipeline.recipe_paths import RecipeFile
 from pipeline.registry import StageContext, StageParams, register_stage
 
 LIST_KINDS = ("domains", "urls", "banned_words", "banned_subwords", "soft_banned_words")
 
 
 class URLFilterParams(StageParams):
-    domains_file: RecipePath | None = None
-    urls_file: RecipePath | None = None
-    banned_words_file: RecipePath | None = None
-    banned_subwords_file: RecipePath | None = None
-    soft_banned_words_file: RecipePath | None = None
+    domains_file: RecipeFile | None = None
+    urls_file: RecipeFile | None = None
+    banned_words_file: RecipeFile | None = None
+    banned_subwords_file: RecipeFile | None = None
+    soft_banned_words_file: RecipeFile | None = None
     extra_domains: list[str] = []
     extra_urls: list[str] = []
     banned_words: list[str] = []
@@ -41,14 +40,6 @@ class URLFilterParams(StageParams):
     soft_word_threshold: int = 2
     drop_missing_url: bool = False
     record_signals: bool = False  # no signals: the reasons say everything
-
-    @model_validator(mode="after")
-    def _files_exist(self) -> URLFilterParams:
-        for kind in LIST_KINDS:
-            path = getattr(self, f"{kind}_file")
-            if path is not None and not Path(path).expanduser().is_file():
-                raise ValueError(f"url_filter: {kind}_file {path!r} does not exist")
-        return self
 
 
 def read_list(path: str | None, inline: list[str]) -> list[str]:

@@ -259,6 +259,8 @@ def reconcile(scan: Scan, funnel: list[dict], stats: dict | None, manifest: dict
         check("documents read", kept + dropped, stats.get("documents_read"), "stats.json")
         check("documents kept", kept, stats.get("kept"), "stats.json")
         check("documents dropped", dropped, stats.get("dropped"), "stats.json")
+        if "duplicate_ids" in stats:  # finalize compares every id of data/ and removed/; none may repeat
+            check("ids written more than once", 0, stats["duplicate_ids"], "stats.json")
         for src, s in stats.get("sources", {}).items():
             check(
                 f"{src}: documents kept", scan.kept_by_source.get(src, Tally()).documents, s.get("kept"), "stats.json"

@@ -25,10 +25,10 @@ import pyarrow as pa
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from pipeline.document import SOURCE
-from pipeline.recipe_paths import RecipePathOrName
+from pipeline.recipe_paths import RECIPE_DIR, RecipePathOrName, resolve_path
 from pipeline.registry import StageContext, StageParams, register_stage
 from pipeline.tokens.tokenizer import (
     TokenizerError,
@@ -51,11 +51,12 @@ class TokenCountParams(StageParams):
 
     @field_validator("tokenizer")
     @classmethod
-    def _known(cls, value: str) -> str:
+    def _known(cls, value: str, info: ValidationInfo) -> str:
         try:
             resolve_tokenizer(value)
         except TokenizerError as e:
-            raise ValueError(str(e)) from e
+            where = resolve_path(value, (info.context or {}).get(RECIPE_DIR))
+            raise ValueError(f"{e}" + (f" (looked for {where})" if where != value else "")) from e
         return value
 
 
