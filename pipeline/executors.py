@@ -14,6 +14,7 @@ from typing import Any
 
 from datatrove.pipeline.base import PipelineStep
 
+from pipeline.liveness import TaskHeartbeat
 from pipeline.plan import LOGS_DIR, RunPlan, default_workers
 from pipeline.recipe import ExecutorConfig
 
@@ -27,8 +28,9 @@ def build_executors(
     phases = [(p.name, p.steps, p.tasks) for p in plan.phases]
     if finalize_step is not None:
         phases.append(("99_finalize", [finalize_step], 1))
-    for name, steps, tasks in phases:
+    for name, phase_steps, tasks in phases:
         logging_dir = f"{plan.output_dir}/{LOGS_DIR}/{name}"
+        steps = [TaskHeartbeat(logging_dir), *phase_steps]  # `curate status` tells a killed task from a running one
         if cfg.kind == "local":
             from datatrove.executor import LocalPipelineExecutor
 

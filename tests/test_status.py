@@ -1,10 +1,20 @@
-"""``curate status``: a failed task is reported with its log; the same command then resumes and finishes."""
+"""``curate status``: a failed task is reported with its log, a task killed without a trace (SIGKILL) is shown as
+stopped, not running; the same command then resumes and finishes."""
 
 from __future__ import annotations
 
-from conftest import SAMPLES, load_json, run_curate, write_recipe
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pyarrow.parquet as pq
+from conftest import REPO, SAMPLES, load_json, run_curate, write_recipe
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
+from pipeline.liveness import process_start
 from pipeline.registry import StageContext, StageParams, register_stage
 from pipeline.status_cli import output_status
 
@@ -65,3 +75,67 @@ def test_failed_task_is_reported_then_resumed(tmp_path, capsys):
     (phase,) = output_status(str(out))
     assert len(phase.done) == 3 and not phase.failed
     assert load_json(out / "stats.json")["documents_read"] == 31
+
+
+def test_task_killed_without_a_trace_is_stopped_not_running(tmp_path, capsys):
+    root = tmp_path / "in"
+    root.mkdir()
+    texts = [
+        r["text"]
+        for f in sorted((SAMPLES / "fineweb-edu").glob("*.parquet"))
+        for r in pq.read_table(f, columns=["text"]).to_pylist()
+    ]
+    for f in range(4):
+        with open(root / f"part{f}.jsonl", "w") as out:
+            for i in range(1000):
+                out.write(json.dumps({"id": f"f{f}-{i}", "text": f"{texts[i % len(texts)]} #{i}"}) + "\n")
+    out = tmp_path / "out"
+    recipe = write_recipe(
+        tmp_path / "r.yaml",
+        {
+            "name": "killable",
+            "sources": [{"name": "big", "format": "jsonl", "path": str(root)}],
+            "stages": [{"gopher_repetition": {}}],
+            "output": {"path": str(out)},
+            "executor": {"tasks": 4, "workers": 2},
+        },
+    )
+    phase_dir = out / "logs" / "00_documents"
+    killed: set[int] = set()
+    for _attempt in range(3):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "run", str(recipe)],
+            cwd=REPO,
+            start_new_session=True,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            beating = {int(p.stem) for p in phase_dir.glob("running/*.json")}
+            completed = {int(p.name) for p in phase_dir.glob("completions/*")}
+            if beating - completed:
+                (phase,) = output_status(str(out))
+                alive = set(phase.running) & (beating - completed)  # running, by its heartbeat's process
+                if alive:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                    killed = alive - {int(p.name) for p in phase_dir.glob("completions/*")}
+                    break
+            time.sleep(0.02)
+        proc.wait()
+        if killed:
+            break
+    assert killed, "no task could be caught running"
+    pids = [json.loads(p.read_text())["pid"] for p in phase_dir.glob("running/*.json")]
+    deadline = time.time() + 30
+    while time.time() < deadline and any(process_start(pid) for pid in pids):
+        time.sleep(0.05)  # SIGKILL is delivered asynchronously: wait until the workers are really gone
+
+    (phase,) = output_status(str(out))
+    assert killed <= set(phase.stopped) and not killed & set(phase.running)  # gone without a trace
+    assert run_curate("status", out) == 0
+    printed = capsys.readouterr().out
+    assert f"stopped: 00_documents task {min(killed)}:" in printed and "not finished" in printed
+    assert run_curate("run", recipe) == 0
+    (phase,) = output_status(str(out))
+    assert len(phase.done) == 4 and not phase.stopped and not phase.running
