@@ -11,7 +11,6 @@ invalid argument (a tokenizer that cannot be loaded, a folder that is no Curate 
 from __future__ import annotations
 
 import argparse
-import os
 
 from rich.console import Console
 
@@ -101,12 +100,15 @@ def run_report(output: str, options=None, show_progress: bool = True) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    output = args.output
-    if "://" not in output:
-        output = os.path.abspath(output)
-        if not os.path.isdir(os.path.join(output, "data")):
-            console.print(f"[red]error:[/red] {output} is not a Curate output folder (it has no data/)")
-            return 2
+    from datatrove.io import get_datafolder  # noqa: PLC0415
+
+    from pipeline.output import normalize_output  # noqa: PLC0415
+
+    output = normalize_output(args.output)
+    folder = get_datafolder(output)
+    if not any(folder.exists(entry) for entry in ("data", "removed", "stats.json")):
+        console.print(f"[red]error:[/red] {output} is not a Curate output (no data/, removed/ or stats.json)")
+        return 2
     return run_report(output, options_from_args(args), show_progress=not args.no_progress)
 
 
