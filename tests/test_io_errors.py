@@ -2,7 +2,8 @@
 
 The input is served by ``flaky://``, a real fsspec filesystem registered for this test: the local filesystem,
 except that the files named in ``FlakyFileSystem.fail_once`` raise ``ConnectionResetError`` after 1,500 bytes the
-first time they are read (what an object store's dropped connection looks like to a reader). The run uses one
+first time they are read (what an object store's dropped connection looks like to a reader); the WARC reader is
+checked the same way. The run uses one
 worker, so its tasks run in this process and see the registration. Damaged bytes (a truncated gzip) stay bad
 input, counted, and the run goes on: only a failing read fails the task.
 """
@@ -21,6 +22,7 @@ from conftest import SAMPLES, load_json, output_ids, run_curate, write_recipe
 from fsspec.implementations.local import LocalFileSystem
 
 from pipeline.readers.files import BadInput, SourceIOError, iter_jsonl, iter_parquet
+from pipeline.readers.warc_io import iter_archive
 from pipeline.status_cli import output_status
 
 
@@ -147,3 +149,11 @@ def test_damaged_bytes_stay_bad_input_and_a_failing_read_raises(tmp_path):
         with pytest.raises(SourceIOError, match="Connection reset by peer"):
             list(reader(flaky, str(folder / name)))
         assert all(not isinstance(i, BadInput) for i in reader(flaky, str(folder / name)))  # the retry reads it all
+
+    warc = str(SAMPLES / "warc" / "dolma" / "sample-0000.warc.gz")
+    whole = list(iter_archive(fs, warc))
+    assert whole and not any(isinstance(r, BadInput) for r in whole)
+    FlakyFileSystem.fail_once = {"sample-0000.warc.gz"}
+    with pytest.raises(SourceIOError, match="Connection reset by peer"):
+        list(iter_archive(flaky, warc))
+    assert len(list(iter_archive(flaky, warc))) == len(whole)

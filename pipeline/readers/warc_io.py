@@ -25,13 +25,14 @@ warcio parses the records (ARC and WARC 0.17-1.1; datatrove's ``WarcReader`` use
 
 from __future__ import annotations
 
+import gzip
 import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.readers.files import BadInput
+from pipeline.readers.files import BadInput, SourceIOError, open_guarded
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 SCAN_CHUNK = 1 << 16
@@ -183,7 +184,8 @@ def iter_archive(
         failed_at, where = pos, f"record at byte {pos}"
         n = 0
         try:
-            with fs.open(file, "rb", compression="gzip" if stream else None) as raw:
+            with open_guarded(fs, file) as guarded:  # a failing read raises SourceIOError: never taken for damage
+                raw = gzip.GzipFile(fileobj=guarded, mode="rb") if stream else guarded
                 if not stream:
                     raw.seek(pos)
                 it = ArchiveIterator(raw, no_record_parse=False, arc2warc=False, ensure_http_headers=False)
@@ -207,6 +209,8 @@ def iter_archive(
             pos = None
             if not stream and end is None and tail < fs.size(file):
                 raise TruncatedRecord(f"{fs.size(file) - tail:,} bytes at the end are not a complete record")
+        except SourceIOError:
+            raise  # the task fails and the next run reads the file again
         except (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError, IndexError, KeyError) as e:
             if not stream and start == 0 and "non-chunked gzip" in str(e):
                 stream, done, pos = True, n, 0
