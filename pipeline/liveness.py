@@ -4,7 +4,7 @@ datatrove leaves a task log when a task starts and a completion marker when it e
 (the OOM killer, a preempted node, ``scancel``) leaves neither an error nor a marker, so its log alone looks like a
 task still running. Every phase therefore starts with ``TaskHeartbeat``: as soon as its task starts it writes
 ``logs/<phase>/running/<rank>.json`` (host, pid, the process's start time) and a background thread rewrites it
-every ``HEARTBEAT_S`` seconds. A task is alive if its process still exists on this host (same pid, same start
+every ``HEARTBEAT_S`` seconds until the task's completion marker exists. A task is alive if its process still exists on this host (same pid, same start
 time, so a reused pid does not count), or, seen from another host, if its heartbeat is fresher than ``STALE_S``.
 """
 
@@ -92,11 +92,26 @@ class _Beat:
             pass
 
     @classmethod
+    def _refresh(cls) -> None:
+        """Beat again, unless the task completed or its heartbeat was deleted (the output removed): then stop."""
+        if cls.current is None:
+            return
+        folder, path, record = cls.current
+        try:
+            over = folder.isfile(f"completions/{record['rank']:05d}") or not folder.isfile(path)
+        except Exception:  # noqa: BLE001
+            return
+        if over:
+            cls.current = None
+        else:
+            cls._write()
+
+    @classmethod
     def _loop(cls) -> None:
         while True:
             time.sleep(HEARTBEAT_S)
             with cls.lock:
-                cls._write()
+                cls._refresh()
 
 
 class TaskHeartbeat(PipelineStep):
