@@ -88,8 +88,8 @@ def test_params_are_validated():
         spec.params.model_validate({"keep_top_fraction": 1.5})
     with pytest.raises(ValidationError):
         spec.params.model_validate({"treshold": 0.5})
-    with pytest.raises(FileNotFoundError):
-        spec.factory(spec.params.model_validate({"model": "/nonexistent/model.bin"}), ctx(Path("/tmp")))
+    with pytest.raises(ValidationError, match="no such file: /nonexistent/model.bin"):  # found before any task
+        spec.params.model_validate({"model": "/nonexistent/model.bin"})
 
 
 def test_threshold_keeps_exactly_the_documents_at_or_above_it(corpus, tmp_path):
