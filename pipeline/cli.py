@@ -177,7 +177,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _summary(stats, manifest, output_dir)
     if stats["documents_read"] == 0:
         return _fail("no document could be read from any source", exit_codes.FAILED)
-    report_code = _report_after_run(output_dir)
+    report_code = _report_after_run(output_dir) or exit_codes.OK
     if not stats["reconciled"]:
         return _fail(
             f"the output does not reconcile (see above and {output_dir}/stats.json): do not use it as it is",
