@@ -60,7 +60,11 @@ class FastTextQualityModel:
     positive_label: str = POSITIVE_LABEL
     card: dict[str, Any] = field(default_factory=dict)
     head: SignalHead | None = None
-    _model: Any = None
+
+    def __post_init__(self) -> None:
+        # the C++ model is an attribute, not a dataclass field: datatrove's executor.json encoder runs
+        # dataclasses.asdict() on the steps of a finished phase, which would try to deep-copy (pickle) it
+        self._model: Any = None
 
     @classmethod
     def from_trained(
