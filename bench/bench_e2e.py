@@ -6,12 +6,14 @@ RedPajama samples), written once to ``bench/out/e2e/input/web.jsonl``; both side
 * **Curate**: ``curate run`` of a recipe with ``language_filter`` (English > 0.65), ``gopher_repetition``,
   ``gopher_quality``, ``c4_quality`` (no terminal-punctuation rule), ``fineweb_quality``, ``quality_classifier``
   (shipped model, threshold 0.5), ``minhash_dedup`` (0.8), ``pii`` (Presidio's six pattern recognizers, replace),
-  ``token_count`` (GPT-2) and Parquet out, with its drop ledger, manifest, stats and report: 1 task, 1 worker.
+  and Parquet out, with its drop ledger, manifest, stats and report: 1 task, 1 worker; ``token_count`` (GPT-2)
+  first, as the quickstart recommends, so every ledger row carries its count.
 * **datatrove** (0.10.1), the same work with its own steps, in its documented MinHash layout:
   1. ``JsonlReader`` -> ``LanguageFilter`` (en, 0.65, the same shipped ``lid.176.ftz``) ->
      ``GopherRepetitionFilter`` -> ``GopherQualityFilter`` -> ``C4QualityFilter(filter_no_terminal_punct=False)``
      -> ``FineWebQualityFilter`` -> ``FastTextClassifierFilter`` (the same quality ``.bin``, ``hq`` >= 0.5), each
-     filter with a Parquet ``exclusion_writer`` -> ``JsonlWriter`` (the hand-off) -> ``MinhashDedupSignature``;
+     filter with a ``JsonlWriter`` as ``exclusion_writer`` -> ``JsonlWriter`` (the hand-off) ->
+     ``MinhashDedupSignature`` (sha1 shingle hashes, datatrove's 14 bands x 8 rows);
   2. ``MinhashDedupBuckets``; 3. ``MinhashDedupCluster``;
   4. ``JsonlReader`` (the hand-off) -> ``MinhashDedupFilter`` -> ``PIIFormatter`` (e-mails and IPs) ->
      ``TokensCounter`` (the shipped GPT-2 ``tokenizer.json``) -> ``ParquetWriter`` (zstd).
@@ -48,6 +50,7 @@ name: e2e_fineweb
 sources:
   - {{name: web, format: jsonl, path: {input}}}
 stages:
+  - token_count: {{tokenizer: gpt2}}    # first, as the quickstart does: every ledger row carries its count
   - language_filter: {{languages: [en], language_threshold: 0.65}}
   - gopher_repetition: {{}}
   - gopher_quality: {{}}
@@ -56,7 +59,6 @@ stages:
   - quality_classifier: {{threshold: 0.5}}
   - minhash_dedup: {{threshold: 0.8}}
   - pii: {{action: replace}}
-  - token_count: {{tokenizer: gpt2}}
 output:
   path: {output}
   compression: zstd
@@ -79,31 +81,57 @@ from datatrove.pipeline.formatters import PIIFormatter
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.tokens import TokensCounter
 from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
+from datatrove.utils.hashing import HashConfig
+from datatrove.utils.lid import FT176LID
 from fasttext.FastText import _FastText
 
 LID, QUALITY, TOKENIZER = sys.argv[2], sys.argv[3], sys.argv[4]
 
 
-def language_filter():
-    # datatrove's own filter with the shipped lid.176.ftz (it would download lid.176.bin); its construction-time
-    # check wants the `fasttext-numpy2-wheel` distribution, the project installs `fasttext-numpy2` (same module)
-    f = object.__new__(LanguageFilter)
-    f.__init__(languages=["en"], language_threshold=0.65, exclusion_writer=removed("language"))
-    f.model._model = _FastText(LID)
-    return f
+class LocalLID(FT176LID):
+    # datatrove's fastText LID reading the shipped lid.176.ftz instead of downloading lid.176.bin
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = _FastText(LID)
+        return self._model
+
+
+class OfflineLanguageFilter(LanguageFilter):
+    # datatrove's construction-time check wants the `fasttext-numpy2-wheel` distribution; the project installs
+    # `fasttext-numpy2`, the same `fasttext` module: skip only that check, the filter's code is datatrove's own
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.model = LocalLID(self.languages)
+
+
+class OfflineFastTextClassifierFilter(FastTextClassifierFilter):
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
 
 
 def removed(name):
-    return ParquetWriter(f"{out}/removed/{name}", compression="zstd")
+    # JSON lines, as FineWeb's own scripts wrote their removed documents (datatrove's ParquetWriter fixes its
+    # schema on the first batch, and a later batch with other metadata keys fails it)
+    return JsonlWriter(f"{out}/removed/{name}")
+
+
+def language_filter():
+    return OfflineLanguageFilter(languages=["en"], language_threshold=0.65, exclusion_writer=removed("language"))
 
 
 def quality():
-    f = object.__new__(FastTextClassifierFilter)
-    f.__init__(QUALITY, keep_labels=("hq", 0.5), newline_replacement=" ", exclusion_writer=removed("quality"))
-    return f
+    return OfflineFastTextClassifierFilter(
+        QUALITY, keep_labels=("hq", 0.5), newline_replacement=" ", exclusion_writer=removed("quality")
+    )
 
 
-config = MinhashConfig()
+# sha1 shingle hashes: datatrove's default xxhash path passes str to xxhash, which xxhash 4 refuses
+config = MinhashConfig(hash_config=HashConfig(precision=64, hash_fc="sha1"))
 logs = f"{out}/logs"
 filters = LocalPipelineExecutor(
     pipeline=[
@@ -175,15 +203,14 @@ def timed_process(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float
     wall = time.perf_counter() - start
     after = os.times()
     if proc.returncode != 0:
-        sys.exit(f"{cmd[:6]} failed with exit code {proc.returncode}; see {log}")
+        sys.exit(f"{' '.join(cmd[:6])[:80]}... failed with exit code {proc.returncode}; see {log}")
     return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
 def run_datatrove(core: str, input_path: Path, env: dict[str, str]) -> tuple[float, float]:
+    from classifiers.quality_classifier import DEFAULT_MODEL as QUALITY
     from pipeline.filters.language_filter import DEFAULT_MODEL as LID
     from pipeline.tokens.tokenizer import SHIPPED
-
-    from classifiers.quality_classifier import DEFAULT_MODEL as QUALITY
 
     out = OUT / "datatrove"
     shutil.rmtree(out, ignore_errors=True)
@@ -208,7 +235,8 @@ def step_times(output: Path) -> dict[str, float]:
             name = step["name"]
             if name.split(":")[0] in ("reset",):
                 continue
-            total = step.get("time_stats", {}).get("total", 0.0)
+            stats = step.get("time_stats")
+            total = stats.get("total", 0.0) if isinstance(stats, dict) else 0.0
             times[name] = times.get(name, 0.0) + total
     return times
 
@@ -238,7 +266,9 @@ def main() -> int:
     for r in range(args.rounds):
         sides = ("curate",) if args.curate_only else ("datatrove", "curate")
         for side in sides:
-            run = run_datatrove(args.core, input_path, env) if side == "datatrove" else run_curate(args.core, recipe, env)
+            run = (
+                run_datatrove(args.core, input_path, env) if side == "datatrove" else run_curate(args.core, recipe, env)
+            )
             results[side].append(run)
             wall, cpu = run
             print(f"  round {r + 1} {side:<9} wall {wall:7.1f} s  cpu {cpu:7.1f} s  {mb / wall:6.2f} MB/s per core")

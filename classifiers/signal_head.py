@@ -21,7 +21,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize
 
 from classifiers.doc_signals import SIGNAL_NAMES
 
@@ -111,6 +110,8 @@ def fit_signal_head(
         p = 1.0 / (1.0 + np.exp(-z))
         loss = float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * l2 * np.sum(penalty * w * w))
         return loss, design.T @ (p - y) + l2 * penalty * w
+
+    from scipy.optimize import minimize  # noqa: PLC0415 - only training needs scipy (0.5-1 s to import)
 
     w = minimize(loss_and_grad, np.zeros(design.shape[1]), jac=True, method="L-BFGS-B").x
     return SignalHead(

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 from pipeline.recipe_paths import RECIPE_DIR, RecipePath
-from pipeline.registry import StageParams, get_stage, load_builtin_stages, nearest_name
+from pipeline.registry import StageParams, get_stage, nearest_name
 from pipeline.tokens.config import MixtureConfig, TokensConfig
 
 FORMATS = ("fineweb-edu", "fineweb", "dclm", "redpajama-v1", "redpajama-v2", "jsonl", "parquet", "warc", "wet")
@@ -246,7 +246,6 @@ def format_validation_error(err: ValidationError, model: type[BaseModel], prefix
 def _validate_stages(
     raw_stages: list[dict[str, Any]], context: dict | None = None
 ) -> tuple[list[StageEntry], list[str]]:
-    load_builtin_stages()
     entries: list[StageEntry] = []
     problems: list[str] = []
     used: dict[str, int] = {}

@@ -16,15 +16,20 @@ Contract for a stage (see ``pipeline/document.py`` for the metadata conventions)
 * A stage that needs a view of the whole corpus (a global top-fraction cut, dedup clustering) returns a
   ``MultiPhaseStage``: the runtime splits the job there into datatrove executor phases chained by dependencies.
 
-Stage modules register themselves with ``@register_stage``; ``load_builtin_stages`` imports every module of the
-stage packages, so adding a file is enough to add a stage.
+Stage modules register themselves with ``@register_stage``, so adding a file is enough to add a stage. Looking a
+stage up imports only the module that registers it: the stage packages' sources are scanned (as text, no import)
+for ``@register_stage("name"``, which keeps validating or running a recipe from importing every stage's libraries
+(spaCy, Presidio, tokenizers, scipy) that the recipe does not use. ``load_builtin_stages`` still imports them all
+(``curate stages``).
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
 import pkgutil
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,6 +142,48 @@ def load_builtin_stages() -> None:
             importlib.import_module(f"{package_name}.{module.name}")
 
 
+_REGISTER_CALL = re.compile(r"""@register_stage\(\s*["']([^"']+)["']""")
+_INDEX: dict[str, str] | None = None
+
+
+def stage_index() -> dict[str, str]:
+    """Stage name -> the module that registers it, read from the stage packages' source files without importing."""
+    global _INDEX
+    if _INDEX is None:
+        index: dict[str, str] = {}
+        for package_name in STAGE_PACKAGES:
+            try:
+                spec = importlib.util.find_spec(package_name)
+            except ModuleNotFoundError:
+                continue
+            if spec is None or not spec.submodule_search_locations:
+                continue
+            for module in pkgutil.iter_modules(spec.submodule_search_locations):
+                origin = importlib.util.find_spec(f"{package_name}.{module.name}")
+                if origin is None or not origin.origin or not origin.origin.endswith(".py"):
+                    continue
+                try:
+                    with open(origin.origin, encoding="utf-8") as f:
+                        source = f.read()
+                except OSError:
+                    continue
+                for name in _REGISTER_CALL.findall(source):
+                    index.setdefault(name, f"{package_name}.{module.name}")
+        _INDEX = index
+    return _INDEX
+
+
+def _load_stage(name: str) -> None:
+    """Import the module that registers ``name`` (or, for a name the index does not know, every stage module)."""
+    if name in _REGISTRY:
+        return
+    module = stage_index().get(name)
+    if module is not None:
+        importlib.import_module(module)
+    if name not in _REGISTRY:
+        load_builtin_stages()
+
+
 def available_stages() -> list[str]:
     load_builtin_stages()
     return sorted(_REGISTRY)
@@ -149,7 +196,7 @@ def nearest_name(name: str, candidates: list[str]) -> str | None:
 
 def get_stage(name: str) -> StageSpec:
     """The registered stage, or a ``KeyError`` whose message names the nearest valid stage."""
-    load_builtin_stages()
+    _load_stage(name)
     if name not in _REGISTRY:
         hint = nearest_name(name, list(_REGISTRY))
         suggestion = f"; did you mean {hint!r}?" if hint else ""

@@ -197,3 +197,27 @@ def test_compute_cut_edge_cases():
 
 def test_params_defaults_point_at_shipped_model():
     assert QualityClassifierParams().model_path() == str(DEFAULT_MODEL)
+
+
+def test_one_worker_run_with_a_later_phase(tmp_path):
+    """``curate run --workers 1`` (every phase in the CLI's own process) with the classifier before a multi-phase
+    stage: datatrove's executor.json of the next phase encodes the finished phase's steps with dataclasses.asdict,
+    which deep-copied the loaded fastText model and failed ("cannot pickle 'fasttext_pybind.fasttext' object")."""
+    import yaml
+
+    from pipeline.cli import main
+
+    records = web_records()[:40]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records))
+    recipe = {
+        "name": "one_worker",
+        "sources": [{"name": "web", "format": "jsonl", "path": str(source)}],
+        "stages": [{"quality_classifier": {"threshold": 0.3}}, {"minhash_dedup": {}}],
+        "output": {"path": str(tmp_path / "out")},
+        "executor": {"kind": "local", "tasks": 1, "workers": 1},
+    }
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+    assert main(["run", str(tmp_path / "r.yaml")]) == 0
+    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    assert stats["reconciled"] and stats["documents_read"] == 40

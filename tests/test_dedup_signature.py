@@ -91,3 +91,38 @@ def test_band_keys_match_equal_bands_only():
     assert keys[0, 0] == keys[1, 0] and keys[0, 1] != keys[1, 1]
     assert keys[0, 1] == keys[2, 1] and keys[0, 0] != keys[2, 0]
     assert len(set(keys[3].tolist())) == 4  # equal values in different bands never share a bucket
+
+
+def test_normalisation_equals_datatroves_simplify_text():
+    """``simplify`` (and ``words``) give datatrove's ``simplify_text`` output for every flag combination, on real
+    pages and on strings built to catch the shortcuts: combining marks beside whitespace, compatibility and
+    canonical decompositions, every kind of Unicode whitespace, digits in other scripts, lone surrogates."""
+    import itertools
+
+    from datatrove.utils.text import TextNormConfig, simplify_text
+
+    from pipeline.dedup.shingles import simplify
+
+    crafted = [
+        "Crème brûlée, ÉCOLE; naïve café",
+        "  \u0301abc ",
+        "\u0301 x \u0301",
+        "a \u0301 b\u0327\u0301",
+        "Ａｂｃ １２３ ﬁ ﬀ ǅ Å Ω",
+        "İstanbul ΣΑΣ ß",
+        "\u2001x\u2000y\u00a0z\u3000w\u2028v\x1c\x1d\x1e\x1f\x85u",
+        "Monday 12,5 ١٢٣٫٤ ৩ ...!?¿¡ «quotes» — dash",
+        "\ud800 broken \udfff",
+        "",
+        "   ",
+    ]
+    texts = real_texts(40) + crafted
+    for flags in itertools.product([True, False], repeat=5):
+        norm = Normalisation(*flags)
+        config = norm.config()
+        for text in texts:
+            assert simplify(text, config) == simplify_text(text, config), (flags, text[:40])
+            assert words(text, norm) == simplify_text(text, config).split(), (flags, text[:40])
+    config = TextNormConfig(norm_weekdays=True, norm_monthnames=True)
+    for text in texts:
+        assert simplify(text, config) == simplify_text(text, config)

@@ -91,3 +91,43 @@ def test_invalid_yaml_and_cli_exit_codes(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "not valid YAML" in err and "line" in err
     assert run_curate("validate", REPO / "recipes" / "quickstart.yaml") == 0
+
+
+def test_stage_lookup_imports_only_that_stage():
+    """Validating a recipe imports the modules of its stages, not every stage's libraries (spaCy, Presidio)."""
+    import subprocess
+    import sys
+
+    from pipeline.registry import _REGISTRY as registry
+    from pipeline.registry import load_builtin_stages, stage_index
+
+    load_builtin_stages()
+    index = stage_index()
+    assert set(index) == set(registry)  # the source scan finds every registered stage, in its own module
+    for name, module in index.items():
+        assert registry[name].factory.__module__ == module
+    script = (
+        "import sys; from pipeline.recipe import parse_recipe; "
+        "parse_recipe({'name': 'x', 'sources': [{'name': 's', 'format': 'jsonl', 'path': '.'}], "
+        "'stages': [{'length_filter': {'min_words': 5}}, {'token_count': {}}], 'output': {'path': 'o'}}); "
+        "print(sorted(m for m in ('spacy', 'presidio_analyzer', 'torch', 'pipeline.pii.pii_stage') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_spacy_and_presidio_load_without_torch_and_torch_still_imports():
+    """pipeline.light_imports: spaCy and Presidio import without torch / transformers, which stay importable."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")
+    script = (
+        "import sys, pipeline, spacy, presidio_analyzer, presidio_anonymizer\n"
+        "print('torch' in sys.modules, 'transformers' in sys.modules)\n"
+        "print([t.text for t in spacy.blank('en')(\"Don't stop.\")])\n"
+        "import torch\n"
+        "print(hasattr(torch, 'tensor'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:3] == ["False False", "['Do', \"n't\", 'stop', '.']", "True"]

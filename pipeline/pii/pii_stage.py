@@ -27,7 +27,7 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from pipeline.document import ORIGINAL, SOURCE
-from pipeline.pii.scrubber import PiiParams, Scrubber
+from pipeline.pii.scrubber import PiiParams, Scrubber, shared_scrubber
 from pipeline.registry import StageContext, register_stage
 
 
@@ -54,7 +54,7 @@ class PiiScrubber(PipelineStep):
     def scrubber(self) -> Scrubber:
         """Built on first use, in the worker, so the step pickles as its parameters only."""
         if self._scrubber is None:
-            self._scrubber = Scrubber(self.params)
+            self._scrubber = shared_scrubber(self.params)
         return self._scrubber
 
     def __getstate__(self) -> dict:

@@ -192,6 +192,26 @@ class Scrubber:
     def __call__(self, text: str) -> str:
         return self.scrub(text)[0]
 
+    # One scrubber per parameters and process (``shared_scrubber``): the ``pii`` stage and the drop ledgers it
+    # scrubs share its engine and caches. Executors deep-copy (one process) or pickle (workers) the steps that
+    # hold it: a copy is the same object, a pickle is the parameters, rebuilt once in the receiving process.
+    def __deepcopy__(self, memo: dict) -> Scrubber:
+        return self
+
+    def __reduce__(self):
+        return shared_scrubber, (self.params,)
+
+
+_SHARED: dict[str, Scrubber] = {}
+
+
+def shared_scrubber(params: PiiParams) -> Scrubber:
+    """The process's scrubber for ``params``, built on first use."""
+    key = params.model_dump_json()
+    if key not in _SHARED:
+        _SHARED[key] = Scrubber(params)
+    return _SHARED[key]
+
 
 def build_scrubber(params: PiiParams | dict | None = None) -> Callable[[str], str]:
     """``text -> scrubbed text`` with the same detection and action as a ``pii`` stage with these parameters.
@@ -203,4 +223,4 @@ def build_scrubber(params: PiiParams | dict | None = None) -> Callable[[str], st
         params = PiiParams()
     elif isinstance(params, dict):
         params = PiiParams(**params)
-    return Scrubber(params)
+    return shared_scrubber(params)
