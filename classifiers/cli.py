@@ -12,15 +12,6 @@ import json
 import sys
 from pathlib import Path
 
-from classifiers.fasttext_model import (
-    FastTextQualityModel,
-    TrainParams,
-    build_card,
-    card_path,
-    save_model,
-    train_quality_model,
-)
-from classifiers.metrics import evaluate, format_report
 from classifiers.sources import FORMATS, iter_texts, read_labeled
 from classifiers.text import DEFAULT_MAX_CHARS, SCHEMES
 
@@ -38,6 +29,16 @@ def holdout_split(texts: list[str], fraction: float) -> tuple[list[str], list[st
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    # imported per command: `curate` registers this sub-command on every start (scipy alone takes a second)
+    from classifiers.fasttext_model import (  # noqa: PLC0415
+        FastTextQualityModel,
+        TrainParams,
+        build_card,
+        save_model,
+        train_quality_model,
+    )
+    from classifiers.metrics import evaluate, format_report  # noqa: PLC0415
+
     params = TrainParams(
         word_ngrams=args.word_ngrams,
         dim=args.dim,
@@ -92,6 +93,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from classifiers.fasttext_model import FastTextQualityModel  # noqa: PLC0415
+    from classifiers.metrics import evaluate, format_report  # noqa: PLC0415
+
     model = FastTextQualityModel.load(args.model, args.normalization, args.max_chars, args.positive_label)
     texts, labels = read_labeled(args.data, args.label_key, args.format)
     if len(set(labels)) < 2:
@@ -198,4 +202,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["register_cli", "cmd_train", "cmd_eval", "holdout_split", "card_path"]
+__all__ = ["register_cli", "cmd_train", "cmd_eval", "holdout_split"]
