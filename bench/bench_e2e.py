@@ -241,6 +241,28 @@ def step_times(output: Path) -> dict[str, float]:
     return times
 
 
+def stage_cpu(recipe: Path, output: Path) -> list[tuple[str, float, int]]:
+    """CPU seconds of each step of Curate's plan, run in this process one step at a time over the documents
+    (a list between steps): ``(step, seconds, documents in)``. A filter's time includes its drop ledger (scrubbed
+    of PII, as ``curate run`` does with a ``pii`` stage). Start-up, finalisation and the report excluded."""
+    from pipeline.cli import _ledger_scrubber
+    from pipeline.plan import build_plan
+    from pipeline.recipe import load_recipe
+
+    shutil.rmtree(output, ignore_errors=True)
+    loaded = load_recipe(str(recipe))
+    plan = build_plan(loaded, str(output), tasks=1, ledger_scrub=_ledger_scrubber(loaded))
+    rows = []
+    for phase in plan.phases:
+        docs = None
+        for step in phase.steps:
+            n = len(docs) if docs is not None else 0
+            start = time.process_time()
+            docs = list(step.run(iter(docs) if docs is not None else None, 0, 1) or [])
+            rows.append((step.stats.name, time.process_time() - start, n))
+    return rows
+
+
 def kept_rows(folder: Path) -> int:
     import pyarrow.parquet as pq
 
@@ -252,12 +274,21 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="runs of each side, alternating")
     parser.add_argument("--core", default="0", help="the CPU both sides are pinned to (taskset -c)")
     parser.add_argument("--curate-only", action="store_true", help="time Curate alone (for profiling sessions)")
+    parser.add_argument("--stage-cpu", action="store_true", help="only: CPU seconds per step of Curate's plan")
     args = parser.parse_args()
 
     input_path, docs, size = prepare()
     mb = size / 1e6
     recipe = OUT / "recipe.yaml"
     recipe.write_text(RECIPE.format(input=input_path, output=OUT / "curate"))
+    if args.stage_cpu:
+        rows = stage_cpu(recipe, OUT / "curate_in_process")
+        total = sum(seconds for _, seconds, _ in rows)
+        print(f"Curate's steps in one process, CPU seconds ({mb:.1f} MB in, {total:.2f} s in all):")
+        for name, seconds, n in rows:
+            if seconds >= 0.005:
+                print(f"  {name:<28} {seconds:7.2f} s  {100 * seconds / total:5.1f}%  {n:>6,} documents in")
+        return 0
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "RAYON_NUM_THREADS": "1"}
     env.update({"TOKENIZERS_PARALLELISM": "false", "TQDM_DISABLE": "1", "HF_HUB_OFFLINE": "1"})
     print(f"input: {docs:,} real pages of shared/data/web, {mb:.1f} MB of text; pinned to core {args.core}")

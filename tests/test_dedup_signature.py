@@ -126,3 +126,30 @@ def test_normalisation_equals_datatroves_simplify_text():
     config = TextNormConfig(norm_weekdays=True, norm_monthnames=True)
     for text in texts:
         assert simplify(text, config) == simplify_text(text, config)
+
+
+def test_compiled_ngram_sha1_equals_hashlib():
+    """The numba SHA-1 pass over a document's shingles gives the values of hashlib's, shingle for shingle."""
+    import hashlib
+
+    from pipeline.dedup import sha1_shingles
+
+    assert sha1_shingles.available()
+    for length in range(0, 200):  # every padding case: 55, 56, 63, 64, 119, 120 bytes ...
+        message = bytes((7 * i + length) % 256 for i in range(length))
+        buf = np.frombuffer(message + b"x", dtype=np.uint8)
+        out = np.empty(1, dtype=np.uint64)
+        sha1_shingles._sha1_prefixes(buf, np.array([0]), np.array([length]), out)
+        assert out[0] == np.frombuffer(hashlib.sha1(message).digest()[:8], "<u8")[0], length
+    norm = Normalisation()
+    crafted = [
+        "a b",
+        "naïve café ŝ and more words here",
+        "Ü" * 60 + " " + "b" * 70 + " c d e f g",
+        "\ud800 a b c d e f",
+    ]
+    for text in real_texts(30) + crafted:
+        tokens = words(text, norm)
+        for ngram in (1, 3, 5):
+            fast = np.unique(sha1_shingles.ngram_sha1_prefixes(tokens, ngram))
+            assert np.array_equal(fast, shingle_hashes(shingle_bytes(tokens, ngram))), text[:40]

@@ -42,6 +42,7 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from pydantic import Field, PositiveInt, model_validator
 
+from pipeline.dedup import sha1_shingles
 from pipeline.dedup import workfiles as wf
 from pipeline.dedup.clusters import (
     choose_survivors,
@@ -122,6 +123,14 @@ class MinHashCollect(PipelineStep):
         self.bands, self.rows = params.banding()
         self.norm = params.normalisation()
 
+    def _shingle_hashes(self, tokens: list[str]) -> np.ndarray:
+        """``shingle_hashes(shingle_bytes(tokens, ngram))``: one compiled SHA-1 pass when numba is there."""
+        unique = self.params.verify_jaccard
+        if sha1_shingles.available():
+            hashes = sha1_shingles.ngram_sha1_prefixes(tokens, self.params.ngram)
+            return np.unique(hashes) if unique else hashes
+        return shingle_hashes(shingle_bytes(tokens, self.params.ngram), unique=unique)
+
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         f = wf.folder(self.work_dir)
         name = wf.rank_name(rank)
@@ -157,8 +166,7 @@ class MinHashCollect(PipelineStep):
             with self.track_time():
                 row = doc_row(doc, index)
                 docs.append(row)
-                shingles = shingle_bytes(words(doc.text or "", self.norm), self.params.ngram)
-                hashes = shingle_hashes(shingles, unique=self.params.verify_jaccard)
+                hashes = self._shingle_hashes(words(doc.text or "", self.norm))
                 sigs.append(self.hasher.signature(hashes))
                 if len(hashes):
                     indexed.append(index)
