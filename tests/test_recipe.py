@@ -95,6 +95,7 @@ def test_invalid_yaml_and_cli_exit_codes(tmp_path, capsys):
 
 def test_stage_lookup_imports_only_that_stage():
     """Validating a recipe imports the modules of its stages, not every stage's libraries (spaCy, Presidio)."""
+    # (the heuristic filters, length_filter included, need spaCy: the recipe below has none of them)
     import subprocess
     import sys
 
@@ -109,7 +110,7 @@ def test_stage_lookup_imports_only_that_stage():
     script = (
         "import sys; from pipeline.recipe import parse_recipe; "
         "parse_recipe({'name': 'x', 'sources': [{'name': 's', 'format': 'jsonl', 'path': '.'}], "
-        "'stages': [{'length_filter': {'min_words': 5}}, {'token_count': {}}], 'output': {'path': 'o'}}); "
+        "'stages': [{'language_filter': {}}, {'quality_classifier': {}}, {'token_count': {}}], 'output': {'path': 'o'}}); "
         "print(sorted(m for m in ('spacy', 'presidio_analyzer', 'torch', 'pipeline.pii.pii_stage') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
