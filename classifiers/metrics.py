@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.stats import mannwhitneyu
 
 
 def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float:
@@ -19,6 +18,8 @@ def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float:
     n_pos, n_neg = int(y.sum()), int((~y).sum())
     if n_pos == 0 or n_neg == 0:
         raise ValueError(f"ROC-AUC needs both classes (got {n_pos} positive, {n_neg} negative)")
+    from scipy.stats import mannwhitneyu  # noqa: PLC0415 - scipy.stats takes a second to import
+
     u = mannwhitneyu(s[y], s[~y], alternative="two-sided").statistic
     return float(u / (n_pos * n_neg))
 

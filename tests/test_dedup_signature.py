@@ -139,7 +139,7 @@ def test_compiled_ngram_sha1_equals_hashlib():
         message = bytes((7 * i + length) % 256 for i in range(length))
         buf = np.frombuffer(message + b"x", dtype=np.uint8)
         out = np.empty(1, dtype=np.uint64)
-        sha1_shingles._sha1_prefixes(buf, np.array([0]), np.array([length]), out)
+        sha1_shingles.kernel()(buf, np.array([0]), np.array([length]), out)
         assert out[0] == np.frombuffer(hashlib.sha1(message).digest()[:8], "<u8")[0], length
     norm = Normalisation()
     crafted = [

@@ -17,8 +17,6 @@ from collections import Counter
 
 import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 KEEP_RULES = ("first", "longest", "highest_score")
 DOC_SCHEMA = {
@@ -43,6 +41,9 @@ def components(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndar
     """``(nodes, labels)``: every node that appears in a pair, and the smallest node of its component."""
     if len(left) == 0:
         return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64)
+    from scipy.sparse import coo_matrix  # noqa: PLC0415 - only the dedup's global phases need scipy
+    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415
+
     nodes, inverse = np.unique(np.concatenate([left, right]).astype(np.uint64), return_inverse=True)
     n = len(nodes)
     m = len(left)

@@ -16,7 +16,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 _MAX32 = np.uint32(0xFFFFFFFF)
 _CHUNK = 512  # shingles per matrix block: 512 x 256 x 4 bytes = 512 KB, fits in L2
@@ -31,21 +30,25 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint32(16))
 
 
-try:  # numba fuses permute-and-min into one pass over registers; without it the numpy blocks below do the same
-    from numba import njit
+def _min_permuted_py(hv, a, b, out):  # pragma: no cover - compiled by numba (see _min_permuted)
+    mask = np.uint64(0xFFFFFFFF)
+    for i in range(hv.shape[0]):
+        h = np.uint64(hv[i])
+        for j in range(a.shape[0]):
+            v = (a[j] * h + b[j]) & mask
+            if v < out[j]:
+                out[j] = v
 
-    @njit(cache=True, nogil=True)
-    def _min_permuted(hv, a, b, out):  # pragma: no cover - compiled
-        mask = np.uint64(0xFFFFFFFF)
-        for i in range(hv.shape[0]):
-            h = np.uint64(hv[i])
-            for j in range(a.shape[0]):
-                v = (a[j] * h + b[j]) & mask
-                if v < out[j]:
-                    out[j] = v
 
-except ImportError:  # pragma: no cover - numba is a declared dependency
-    _min_permuted = None
+@lru_cache(maxsize=1)
+def _min_permuted():
+    """numba fuses permute-and-min into one pass over registers (without it the numpy blocks below do the same);
+    compiled, and numba imported, on first use: listing stages or validating a recipe does not pay for it."""
+    try:
+        from numba import njit  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - numba is a declared dependency
+        return None
+    return njit(cache=True, nogil=True)(_min_permuted_py)
 
 
 class MinHasher:
@@ -57,7 +60,9 @@ class MinHasher:
     def __init__(self, num_perm: int = 256, seed: int = 1, use_numba: bool = True):
         self.num_perm = num_perm
         self.seed = seed
-        self.use_numba = use_numba and _min_permuted is not None
+        from datasketch import MinHash  # noqa: PLC0415 - datasketch imports scipy
+
+        self.use_numba = use_numba and _min_permuted() is not None
         reference = MinHash(num_perm=num_perm, seed=seed)
         if reference.scheme != "affine32":  # pragma: no cover - guards a future datasketch default change
             raise RuntimeError(f"datasketch's default MinHash scheme is {reference.scheme!r}, expected 'affine32'")
@@ -75,7 +80,7 @@ class MinHasher:
         hv = _fmix32((shingle_hashes64 & np.uint64(0xFFFFFFFF)).astype(np.uint32))[:, None]
         if self.use_numba:
             out64 = np.full(self.num_perm, 0xFFFFFFFF, dtype=np.uint64)
-            _min_permuted(hv[:, 0], self.a64, self.b64, out64)
+            _min_permuted()(hv[:, 0], self.a64, self.b64, out64)
             return out64.astype(np.uint32)
         # a block that stays in cache: multiply, add and reduce in place, no temporary per step
         buf = np.empty((min(len(hv), _CHUNK), self.num_perm), dtype=np.uint32)

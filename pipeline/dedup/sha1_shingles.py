@@ -11,99 +11,100 @@ as a little-endian uint64, as ``shingle_hashes`` does. ``tests/test_dedup_signat
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
-try:
-    from numba import njit
-except ImportError:  # pragma: no cover - numba is a declared dependency
-    njit = None
+
+def _sha1_prefixes_py(buf, starts, ends, out):  # pragma: no cover - compiled by numba (see kernel)
+    mask = np.uint64(0xFFFFFFFF)
+    w = np.zeros(80, dtype=np.uint64)
+    block = np.zeros(128, dtype=np.uint8)
+    for s in range(starts.shape[0]):
+        start, end = starts[s], ends[s]
+        length = end - start
+        h0 = np.uint64(0x67452301)
+        h1 = np.uint64(0xEFCDAB89)
+        h2 = np.uint64(0x98BADCFE)
+        h3 = np.uint64(0x10325476)
+        h4 = np.uint64(0xC3D2E1F0)
+        total = ((length + 8) // 64 + 1) * 64  # message + 0x80 + zeros + 64-bit length, in 64-byte blocks
+        pos = 0
+        while pos < total:
+            for i in range(64):  # this block of the padded message
+                j = pos + i
+                if j < length:
+                    block[i] = buf[start + j]
+                elif j == length:
+                    block[i] = 0x80
+                elif j >= total - 8:
+                    block[i] = ((length * 8) >> (8 * (total - 1 - j))) & 0xFF
+                else:
+                    block[i] = 0
+            for i in range(16):
+                w[i] = (
+                    (np.uint64(block[4 * i]) << np.uint64(24))
+                    | (np.uint64(block[4 * i + 1]) << np.uint64(16))
+                    | (np.uint64(block[4 * i + 2]) << np.uint64(8))
+                    | np.uint64(block[4 * i + 3])
+                )
+            for i in range(16, 80):
+                x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]
+                w[i] = ((x << np.uint64(1)) | (x >> np.uint64(31))) & mask
+            a, b, c, d, e = h0, h1, h2, h3, h4
+            for i in range(80):
+                if i < 20:
+                    f = (b & c) | ((~b & mask) & d)
+                    k = np.uint64(0x5A827999)
+                elif i < 40:
+                    f = b ^ c ^ d
+                    k = np.uint64(0x6ED9EBA1)
+                elif i < 60:
+                    f = (b & c) | (b & d) | (c & d)
+                    k = np.uint64(0x8F1BBCDC)
+                else:
+                    f = b ^ c ^ d
+                    k = np.uint64(0xCA62C1D6)
+                temp = ((((a << np.uint64(5)) | (a >> np.uint64(27))) & mask) + f + e + k + w[i]) & mask
+                e = d
+                d = c
+                c = ((b << np.uint64(30)) | (b >> np.uint64(2))) & mask
+                b = a
+                a = temp
+            h0 = (h0 + a) & mask
+            h1 = (h1 + b) & mask
+            h2 = (h2 + c) & mask
+            h3 = (h3 + d) & mask
+            h4 = (h4 + e) & mask
+            pos += 64
+        # digest bytes 0-7 are h0, h1 big-endian; read as one little-endian uint64
+        lo = (
+            ((h0 & np.uint64(0xFF)) << np.uint64(24))
+            | (((h0 >> np.uint64(8)) & np.uint64(0xFF)) << np.uint64(16))
+            | (((h0 >> np.uint64(16)) & np.uint64(0xFF)) << np.uint64(8))
+            | (h0 >> np.uint64(24))
+        )
+        hi = (
+            ((h1 & np.uint64(0xFF)) << np.uint64(24))
+            | (((h1 >> np.uint64(8)) & np.uint64(0xFF)) << np.uint64(16))
+            | (((h1 >> np.uint64(16)) & np.uint64(0xFF)) << np.uint64(8))
+            | (h1 >> np.uint64(24))
+        )
+        out[s] = lo | (hi << np.uint64(32))
 
 
-if njit is not None:
-
-    @njit(cache=True, nogil=True)
-    def _sha1_prefixes(buf, starts, ends, out):  # pragma: no cover - compiled
-        mask = np.uint64(0xFFFFFFFF)
-        w = np.zeros(80, dtype=np.uint64)
-        block = np.zeros(128, dtype=np.uint8)
-        for s in range(starts.shape[0]):
-            start, end = starts[s], ends[s]
-            length = end - start
-            h0 = np.uint64(0x67452301)
-            h1 = np.uint64(0xEFCDAB89)
-            h2 = np.uint64(0x98BADCFE)
-            h3 = np.uint64(0x10325476)
-            h4 = np.uint64(0xC3D2E1F0)
-            total = ((length + 8) // 64 + 1) * 64  # message + 0x80 + zeros + 64-bit length, in 64-byte blocks
-            pos = 0
-            while pos < total:
-                for i in range(64):  # this block of the padded message
-                    j = pos + i
-                    if j < length:
-                        block[i] = buf[start + j]
-                    elif j == length:
-                        block[i] = 0x80
-                    elif j >= total - 8:
-                        block[i] = ((length * 8) >> (8 * (total - 1 - j))) & 0xFF
-                    else:
-                        block[i] = 0
-                for i in range(16):
-                    w[i] = (
-                        (np.uint64(block[4 * i]) << np.uint64(24))
-                        | (np.uint64(block[4 * i + 1]) << np.uint64(16))
-                        | (np.uint64(block[4 * i + 2]) << np.uint64(8))
-                        | np.uint64(block[4 * i + 3])
-                    )
-                for i in range(16, 80):
-                    x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]
-                    w[i] = ((x << np.uint64(1)) | (x >> np.uint64(31))) & mask
-                a, b, c, d, e = h0, h1, h2, h3, h4
-                for i in range(80):
-                    if i < 20:
-                        f = (b & c) | ((~b & mask) & d)
-                        k = np.uint64(0x5A827999)
-                    elif i < 40:
-                        f = b ^ c ^ d
-                        k = np.uint64(0x6ED9EBA1)
-                    elif i < 60:
-                        f = (b & c) | (b & d) | (c & d)
-                        k = np.uint64(0x8F1BBCDC)
-                    else:
-                        f = b ^ c ^ d
-                        k = np.uint64(0xCA62C1D6)
-                    temp = ((((a << np.uint64(5)) | (a >> np.uint64(27))) & mask) + f + e + k + w[i]) & mask
-                    e = d
-                    d = c
-                    c = ((b << np.uint64(30)) | (b >> np.uint64(2))) & mask
-                    b = a
-                    a = temp
-                h0 = (h0 + a) & mask
-                h1 = (h1 + b) & mask
-                h2 = (h2 + c) & mask
-                h3 = (h3 + d) & mask
-                h4 = (h4 + e) & mask
-                pos += 64
-            # digest bytes 0-7 are h0, h1 big-endian; read as one little-endian uint64
-            lo = (
-                ((h0 & np.uint64(0xFF)) << np.uint64(24))
-                | (((h0 >> np.uint64(8)) & np.uint64(0xFF)) << np.uint64(16))
-                | (((h0 >> np.uint64(16)) & np.uint64(0xFF)) << np.uint64(8))
-                | (h0 >> np.uint64(24))
-            )
-            hi = (
-                ((h1 & np.uint64(0xFF)) << np.uint64(24))
-                | (((h1 >> np.uint64(8)) & np.uint64(0xFF)) << np.uint64(16))
-                | (((h1 >> np.uint64(16)) & np.uint64(0xFF)) << np.uint64(8))
-                | (h1 >> np.uint64(24))
-            )
-            out[s] = lo | (hi << np.uint64(32))
-
-else:  # pragma: no cover
-    _sha1_prefixes = None
+@lru_cache(maxsize=1)
+def kernel():
+    """The compiled SHA-1 pass, or None without numba; numba is imported (and the kernel loaded) on first use."""
+    try:
+        from numba import njit  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - numba is a declared dependency
+        return None
+    return njit(cache=True, nogil=True)(_sha1_prefixes_py)
 
 
 def available() -> bool:
-    return _sha1_prefixes is not None
+    return kernel() is not None
 
 
 def ngram_sha1_prefixes(tokens: list[str], ngram: int) -> np.ndarray:
@@ -122,5 +123,5 @@ def ngram_sha1_prefixes(tokens: list[str], ngram: int) -> np.ndarray:
         starts = word_starts[: len(tokens) - ngram + 1]
         ends = word_ends[ngram - 1 :]
     out = np.empty(len(starts), dtype=np.uint64)
-    _sha1_prefixes(buf, starts, ends, out)
+    kernel()(buf, starts, ends, out)
     return out
