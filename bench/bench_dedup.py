@@ -31,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import BENCH_OUT, REPO, real_texts
+from common import BENCH_OUT, REPO, datatrove_xxhash_accepts_str, real_texts
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # datatrove's cluster step draws a progress bar
 
@@ -292,6 +292,7 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=120)
     parser.add_argument("--pages", type=int, default=150, help="real pages for the signature benchmark")
     args = parser.parse_args()
+    datatrove_xxhash_accepts_str()  # datatrove 0.10.1 hashes str shingles; xxhash 4.x wants bytes
     import datatrove.utils.logging  # noqa: F401  (adds datatrove's log handler, removed below)
     from loguru import logger
 
