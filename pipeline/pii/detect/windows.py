@@ -236,8 +236,10 @@ class PhoneWindows:
       ``[- ]+(\\d{1,6})#``: digit groups are at most four punctuation characters apart, and the other unbounded
       runs of an extension (``[ \\t,]*``) follow or precede a keyword, not a digit. This splits table columns.
     * an ASCII word with no letter (ASCII or not) right before or after it that is not an extension keyword
-      (``ext``, ``xtn``, ``extension``, ``extensin``, ``anexo``, ``int``, ``x``, in any case): the only letters a candidate holds
-      are those keywords' and the ``x`` separator. This splits ``1990 to 2005``, ``43 in 2000``, ``at 05``.
+      (``ext``, ``xtn``, ``extension``, ``extensin``, ``anexo``, ``int``, ``x``, in any case) or one to four ``x``:
+      the only letters a candidate holds are those keywords' and ``x``, a punctuation character of ``_PATTERN``
+      (up to four between digit groups: ``0xx11``, ``0 XX 11``, the carrier-code placeholder of Brazilian pages).
+      This splits ``1990 to 2005``, ``43 in 2000``, ``at 05``.
       Words touching a non-ASCII character are left alone (``ı`` and ``ó`` can be part of a keyword).
 
     Each piece between cuts that holds a digit is a *core*, trimmed to its first possible candidate start (a
@@ -275,7 +277,7 @@ class PhoneWindows:
             + r"|(?<=\d):"
             + r"|(?<=\d[ \xa0\t,\-]*),(?=[ \xa0\t,]*\d)"
             + r"|(?<=\d)[ \xa0\t]{5,}(?=\d)(?!\d{1,6}#)"
-            + r"|(?<![A-Za-z\x80-\U0010ffff])(?!(?i:e?xt(?:ensio?)?n?|anexo|int|x)(?![A-Za-z\x80-\U0010ffff]))"
+            + r"|(?<![A-Za-z\x80-\U0010ffff])(?!(?i:e?xt(?:ensio?)?n?|anexo|int|x{1,4})(?![A-Za-z\x80-\U0010ffff]))"
             + r"[A-Za-z]+(?![A-Za-z\x80-\U0010ffff])"
         )
         self.cut = regex.compile(cut)
