@@ -36,7 +36,6 @@ from spacy.tokenizer import Tokenizer
 from pipeline.filters.segmenters import clear_segmenter_caches, segmenter_for
 
 CHUNK_CACHE_SIZE = 300_000  # chunks; about 60 MB of strings at worst, cleared when full
-MAX_CHUNK_CHARS = 100_000  # longer whitespace-free runs are taken as one word (see ChunkTokenizer.chunk_infos)
 _SEGMENTS = re.compile(r"(\S+)|(\s+)")  # \s is str.isspace, the test spaCy splits on
 
 
@@ -83,6 +82,9 @@ class ChunkTokenizer:
 
         nlp = spacy.blank(self._language)
         nlp.vocab.lex_attr_getters = {}
+        url_match = equivalent_url_match(nlp.tokenizer.url_match)
+        if url_match is not None:
+            nlp.tokenizer.url_match = url_match
         return nlp
 
     def _kinds(self, tokens: tuple[str, ...]) -> str:
@@ -97,17 +99,14 @@ class ChunkTokenizer:
                 cache.clear()
                 self._nlp = self._new_pipeline()
                 missing = list(dict.fromkeys(chunks))
-            # a whitespace-free run this long is never prose; spaCy's affix loop is quadratic on it, so it is one word
-            short = [c for c in missing if len(c) <= MAX_CHUNK_CHARS]
+            # Every chunk goes through spaCy, however long (minified JSON, base64, emoji or CJK runs): a shortcut
+            # would change the words. spaCy's affix loop costs time quadratic in such a run, in datatrove too.
             try:
-                tokenized = self._tokenize_chunks(short) if short else []
+                tokenized = self._tokenize_chunks(missing)
             except UnicodeEncodeError:  # lone surrogates (broken input): spaCy cannot take them, datatrove crashes
-                tokenized = [self._tokenize_or_whole(c) for c in short]
-            for chunk, tokens in zip(short, tokenized, strict=True):
+                tokenized = [self._tokenize_or_whole(c) for c in missing]
+            for chunk, tokens in zip(missing, tokenized, strict=True):
                 cache[chunk] = _chunk_info(tokens, self._kinds(tokens))
-            for chunk in missing:
-                if len(chunk) > MAX_CHUNK_CHARS:
-                    cache[chunk] = _chunk_info((chunk,), self._kinds((chunk,)))
         return [cache[c] for c in chunks]
 
     def count_sentences(self, text: str) -> int:
@@ -166,6 +165,27 @@ class ChunkTokenizer:
         if len(out) != len(chunks):  # cannot happen with spaCy's whitespace handling; never guess
             raise RuntimeError("chunk tokenization lost its alignment")
         return out
+
+
+# spaCy's URL_MATCH opens with an optional user-info part whose nested \\S runs make Python's regex engine take time
+# quadratic in a long whitespace-free run holding ':' (minified JSON: seconds per 100,000 characters).
+_URL_USER_INFO = r"(?:\S+(?::\S*)?@)?"
+_URL_USER_INFO_LINEAR = r"(?:\S+@)?"
+
+
+def equivalent_url_match(url_match):
+    """spaCy's ``url_match`` with its user-info group ``(?:\\S+(?::\\S*)?@)?`` written ``(?:\\S+@)?``, or None.
+
+    Both groups match the same strings (``:\\S*`` is itself a run of non-space characters), so the whole pattern
+    matches where it matched; spaCy only asks *whether* it matches. Returns None where ``url_match`` is not a
+    compiled pattern's ``match`` holding that group once (another spaCy: left as it is).
+    """
+    pattern = getattr(url_match, "__self__", None)
+    if not isinstance(pattern, re.Pattern) or getattr(url_match, "__name__", "") != "match":
+        return None
+    if not isinstance(pattern.pattern, str) or pattern.pattern.count(_URL_USER_INFO) != 1:
+        return None
+    return re.compile(pattern.pattern.replace(_URL_USER_INFO, _URL_USER_INFO_LINEAR), pattern.flags).match
 
 
 _TOKENIZERS: dict[str, ChunkTokenizer | None] = {}
