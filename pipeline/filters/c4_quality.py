@@ -23,10 +23,9 @@ from __future__ import annotations
 import pyarrow as pa
 from datatrove.data import Document
 from datatrove.pipeline.filters.c4_filters import CITATION_REGEX, ELLIPSIS, END_PUNCTUATION, POLICY_SUBSTRINGS
-from datatrove.utils.text import split_into_sentences
 
 from pipeline.filters.thresholds import LanguageAwareFilter, UnconfiguredAction
-from pipeline.filters.word_analysis import count_sentences
+from pipeline.filters.word_analysis import count_sentences, split_sentences
 from pipeline.recipe_paths import RecipePathOrName
 from pipeline.registry import StageContext, StageParams, register_stage
 
@@ -72,7 +71,7 @@ class C4QualityFilter(LanguageAwareFilter):
             return self.unconfigured()
         record = p.record_signals
         text = doc.text
-        lines = text.splitlines() if p.split_paragraph else split_into_sentences(text, p.language)
+        lines = text.splitlines() if p.split_paragraph else split_sentences(text, p.language)
         counts = {"too_long_word": 0, "no_terminal_punc": 0, "too_few_words": 0, "javascript": 0, "policy": 0}
         kept_lines: list[str] = []
         verdict: str | None = None

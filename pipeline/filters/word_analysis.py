@@ -237,7 +237,10 @@ class WordAnalysis:
         if self._words is not None:
             return self._words
         if self._chunks is None:
-            return split_into_words(self.text, self.language)
+            try:
+                return split_into_words(self.text, self.language)
+            except UnicodeEncodeError:  # lone surrogates: datatrove raises; read each as U+FFFD
+                return split_into_words(_LONE_SURROGATE.sub("\ufffd", self.text), self.language)
         return list(itertools.chain.from_iterable(c.tokens for c in self._chunks))
 
     @cached_property
@@ -282,11 +285,32 @@ def analyze(text: str, language: str) -> WordAnalysis:
     return WordAnalysis(text, language)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def split_sentences(text: str, language: str) -> list[str]:
+    """datatrove's ``split_into_sentences(text, language)``, also on text holding lone surrogates.
+
+    spaCy cannot take a lone surrogate (datatrove raises ``UnicodeEncodeError``). Then each one is read as U+FFFD,
+    a character of the same length, and the original text is cut where spaCy cuts the stand-in: the pieces still
+    cover the text exactly, as datatrove's do.
+    """
+    try:
+        return split_into_sentences(text, language)
+    except UnicodeEncodeError:
+        stand_in = _LONE_SURROGATE.sub("\ufffd", text)
+        pieces, start = [], 0
+        for piece in split_into_sentences(stand_in, language):
+            pieces.append(text[start : start + len(piece)])
+            start += len(piece)
+        return pieces
+
+
 def count_sentences(text: str, language: str) -> int:
     """``len(split_into_sentences(text, language))`` as datatrove computes it, from the cached tokenization."""
     fast = chunk_tokenizer(language)
     if fast is None:
-        return len(split_into_sentences(text, language))
+        return len(split_sentences(text, language))
     return fast.count_sentences(text)
 
 
