@@ -156,3 +156,38 @@ def test_faster_url_match_answers_as_spacys():
     strings += [t for _, text in load_web_corpus()[:200] for t in text.split()]
     assert sum(bool(original(s)) for s in strings) > 300
     assert all(bool(faster(s)) == bool(original(s)) for s in strings)
+
+
+def test_tail_suffix_search_answers_as_spacys():
+    """The suffix search that looks only at the string's end finds suffixes of the same length as spaCy's."""
+    import random
+
+    import spacy
+
+    from pipeline.filters.word_analysis import TailSuffixSearch
+
+    original = spacy.blank("en").tokenizer.suffix_search
+    tail = TailSuffixSearch.replacing(original)
+    assert tail is not None and tail.dots is not None
+    rng = random.Random(5)
+    alphabet = list(".,;!?…)]}\"'%abcXYZ019°CFkmgé日本😀·-+*#&。：") + ["km", "mph", "’s", "'s", "...", "—", "MB"]
+    found = 0
+    for _ in range(60_000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 15)))
+        a, b = original(s), tail(s)
+        assert (a.end() - a.start() if a else 0) == (b.end() - b.start() if b else 0), s
+        found += a is not None
+    assert found > 20_000
+
+
+def test_runs_of_affixes_tokenize_as_spacy_in_linear_time():
+    """A run of punctuation is one token per character, as spaCy makes it, without spaCy's quadratic search."""
+    import spacy
+
+    from pipeline.filters.word_analysis import chunk_tokenizer
+
+    reference = spacy.blank("en").tokenizer
+    fast = chunk_tokenizer("eng")
+    for run in [".,;!?" * 300, "😀" * 1000, "a.b,c!" * 300, "..." * 500 + "x", "((((" * 200 + "word" + "))))" * 200]:
+        assert fast._tokenize_chunks([run])[0] == tuple(t.text for t in reference(run))
+    assert len(fast._tokenize_chunks([".,;!?" * 4000])[0]) == 20_000  # about a minute in plain spaCy
