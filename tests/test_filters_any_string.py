@@ -23,6 +23,7 @@ from pipeline.filters import (
     gopher_repetition,
     language_filter,
     length_filter,
+    redpajama_v2_signals,
     url_filter,
 )
 
@@ -114,6 +115,7 @@ FILTERS = {
                 "record_signals": True,
             },  # fmt: skip
             {"stop_words": [], "min_stop_words": 1, "language": "deu"},
+            {"language": "zh", "record_signals": True},  # jieba, not spaCy
             {"stop_words": ["\ud800", "😀", ""], "min_stop_words": 1},
         ],
     ),
@@ -128,6 +130,7 @@ FILTERS = {
             {"filter_no_terminal_punct": False, "min_num_sentences": -1, "max_word_length": -1},
             {"remove_citations": False, "min_words_per_line": 0, "max_word_length": 0, "language": "deu"},
             {"split_paragraph": False, "remove_citations": False, "filter_no_terminal_punct": False},
+            {"split_paragraph": False, "language": "ja", "min_num_sentences": 2},  # Sudachi, not spaCy
         ],
     ),
     "fineweb_quality": (
@@ -149,6 +152,14 @@ FILTERS = {
             {"languages": ["en", "de"], "language_threshold": 0.0},
             {"languages": None, "label_only": True},
             {"languages": ["fr"], "keep_top_pairs_threshold": 0.01, "language_threshold": 1.0},
+        ],
+    ),
+    "redpajama_v2_signals": (
+        redpajama_v2_signals.RedPajamaV2SignalsFilter,
+        redpajama_v2_signals.RedPajamaV2SignalsParams,
+        [
+            {"thresholds": {"rps_doc_word_count": {"min": 50}}},
+            {"thresholds": {"rps_doc_frac_unique_words": {"max": 0.9, "aggregate": "mean"}}, "on_missing": "drop"},
         ],
     ),
     "url_filter": (
