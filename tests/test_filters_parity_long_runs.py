@@ -27,7 +27,8 @@ from datatrove.pipeline.filters import (
 from datatrove.utils.text import split_into_words
 
 from pipeline.filters import c4_quality, fineweb_quality, gopher_quality, gopher_repetition
-from pipeline.filters.word_analysis import analyze, equivalent_url_match
+from pipeline.filters.spacy_regexes import equivalent_url_match
+from pipeline.filters.word_analysis import analyze
 
 RUN_CHARS = 101_000
 
@@ -164,7 +165,7 @@ def test_tail_suffix_search_answers_as_spacys():
 
     import spacy
 
-    from pipeline.filters.word_analysis import TailSuffixSearch
+    from pipeline.filters.spacy_regexes import TailSuffixSearch
 
     original = spacy.blank("en").tokenizer.suffix_search
     tail = TailSuffixSearch.replacing(original)
