@@ -52,7 +52,12 @@ def _load_fasttext(path: str):
 
 @dataclass
 class FastTextQualityModel:
-    """A loaded model and the normalisation its card prescribes. ``score`` is P(positive label)."""
+    """A loaded model and the normalisation its card prescribes. ``score`` is P(positive label).
+
+    The C++ fastText model is not a dataclass field and is never copied: ``pickle``, ``copy.deepcopy`` and
+    ``dataclasses.asdict`` (datatrove's executors do all three to the steps of a pipeline, even after a task ran
+    in-process) see the path, the card and the head only, and the copy loads the model again on first use.
+    """
 
     path: str
     scheme: str = "dclm"
@@ -64,7 +69,12 @@ class FastTextQualityModel:
     def __post_init__(self) -> None:
         # the C++ model is an attribute, not a dataclass field: datatrove's executor.json encoder runs
         # dataclasses.asdict() on the steps of a finished phase, which would try to deep-copy (pickle) it
-        self._model: Any = None
+        self._model: Any = None  # loaded from `path` on first use (see `fasttext`)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_model"] = None  # pickled and deep-copied steps load the model again where they run
+        return state
 
     @classmethod
     def from_trained(
@@ -107,6 +117,8 @@ class FastTextQualityModel:
 
     @property
     def fasttext(self):
+        if self._model is None:
+            self._model = _load_fasttext(self.path)
         return self._model
 
     def prepare(self, text: str) -> str:
@@ -126,10 +138,10 @@ class FastTextQualityModel:
         # predict() appends it too, so the scores are exactly predict()'s
         lines = [self.prepare(t) + "\n" for t in texts]
         try:
-            labels, probs = self._model.f.multilinePredict(lines, -1, 0.0, "strict")
+            labels, probs = self.fasttext.f.multilinePredict(lines, -1, 0.0, "strict")
         except (UnicodeEncodeError, TypeError):  # lone surrogates cannot cross into C++: replace them, retry
             lines = [line.encode("utf-8", "replace").decode("utf-8") for line in lines]
-            labels, probs = self._model.f.multilinePredict(lines, -1, 0.0, "strict")
+            labels, probs = self.fasttext.f.multilinePredict(lines, -1, 0.0, "strict")
         pos = self.positive_label
         out = np.empty(len(lines), dtype=np.float64)
         for i, (labs, ps) in enumerate(zip(labels, probs, strict=True)):
@@ -140,7 +152,7 @@ class FastTextQualityModel:
 
     def score_one(self, text: str) -> float:
         """Reference scoring of one text through fastText's public ``predict`` (what a naive loop does)."""
-        labels, probs = self._model.predict(self.prepare(text).encode("utf-8", "replace").decode(), k=-1)
+        labels, probs = self.fasttext.predict(self.prepare(text).encode("utf-8", "replace").decode(), k=-1)
         scores = dict(zip(labels, probs, strict=True))
         prob = min(1.0, max(0.0, scores.get(self.positive_label, 0.0)))
         if self.head is None:

@@ -9,6 +9,10 @@ output files (kept and dropped per source). ``reconciled`` says that every docum
 A mismatch is reported, never hidden, and makes ``curate run`` exit non-zero.
 
 Both files are rebuilt from scratch on every run, so a resumed run's files describe the whole output.
+
+Once every task finished, the hand-off copies between phases (``work/handoff_*``: every document, as it was
+before the later stages, unscrubbed when a ``pii`` stage comes later) are deleted: a finished run never needs
+them again (a re-run skips every completed task), and they are a full copy of the corpus.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from datatrove.data import DocumentsPipeline
 from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
-from pipeline.plan import DATA_DIR, LOGS_DIR, REMOVED_DIR
+from pipeline.plan import DATA_DIR, HANDOFF_PREFIX, LOGS_DIR, REMOVED_DIR, WORK_DIR
 from pipeline.readers.corpus_reader import BAD_INPUT_DIR
 
 FLOW_KEYS = ("total", "forwarded", "dropped", "doc_len", "doc_len_tokens")
@@ -227,7 +231,16 @@ def finalize_output(
         with folder.open(f".{name}.tmp", "wb") as f:
             f.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2))
         folder.mv(f".{name}.tmp", name)
+    remove_handoffs(output_dir)
     return manifest, stats
+
+
+def remove_handoffs(output_dir: str) -> None:
+    """Delete ``work/handoff_*`` of a finished run (see the module docstring)."""
+    folder = get_datafolder(output_dir)
+    for path in folder.glob(f"{WORK_DIR}/{HANDOFF_PREFIX}*"):
+        if folder.isdir(path):
+            folder.rm(path, recursive=True)
 
 
 class FinalizeRun(PipelineStep):

@@ -38,6 +38,7 @@ DATA_DIR = "data"
 REMOVED_DIR = "removed"
 WORK_DIR = "work"
 LOGS_DIR = "logs"
+HANDOFF_PREFIX = "handoff_"  # WORK_DIR/handoff_<nn>: the documents passed from one per-task phase to the next
 
 
 @dataclass
@@ -145,6 +146,11 @@ def build_plan(
         all_steps += [item] if isinstance(item, PipelineStep) else [*item.collect, *item.apply]
     declared = _declared_columns(all_steps)
 
+    # documents dropped before the first pii stage are scrubbed as they are written to the ledger; after it, they
+    # already are (scrubbing them again would only cost time)
+    first_pii = next((i for i, e in enumerate(recipe.stages) if e.name == "pii"), len(recipe.stages))
+    scrubbed_ledgers = {e.label for e in recipe.stages[:first_pii]}
+
     def ledger_for(label: str) -> ShardedParquetWriter:
         return ShardedParquetWriter(
             output_dir,
@@ -154,7 +160,7 @@ def build_plan(
             shard_max_rows=out.shard_max_rows,
             compression=out.compression,
             ledger_label=label,
-            scrub=ledger_scrub,
+            scrub=ledger_scrub if label in scrubbed_ledgers else None,
             keep_text=out.write_removed_text,
         )
 
@@ -200,7 +206,7 @@ def build_plan(
         # a multi-phase stage: finish this phase with collect + hand-off, run the global phases, reopen
         for step in item.collect:
             phase.steps.append(attach(step, label, subdirs, part="collect"))
-        handoff = f"{WORK_DIR}/handoff_{index:02d}"
+        handoff = f"{WORK_DIR}/{HANDOFF_PREFIX}{index:02d}"
         writer = HandoffWriter(output_dir, handoff)
         writer.stats.name = "handoff_writer"
         subdirs.append(handoff)

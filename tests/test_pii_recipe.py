@@ -12,8 +12,11 @@ import json
 import random
 from pathlib import Path
 
+from datatrove.pipeline.base import PipelineStep
+
 from pipeline.cli import main as cli_main
-from pipeline.pii.planting import plant
+from pipeline.pii.planting import fake_values, plant
+from pipeline.registry import StageContext, StageParams, register_stage
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -79,3 +82,105 @@ def test_planted_pii_appears_in_no_output_file(tmp_path: Path):
     assert "<EMAIL_ADDRESS>" in everything or "<PHONE_NUMBER>" in everything  # the scrubbed text is there
     leaks = [(kind, value) for kind, value in planted if value in everything]
     assert not leaks
+
+
+# -- PII outside the text: url, original fields (nested, keys too), computed attributes --------------------------
+class _NoteParams(StageParams):
+    field: str = "title"
+
+
+class _CopyFieldToAttributes(PipelineStep):
+    """A user's own stage: copies an original field into an undeclared metadata key (the `attributes` column)."""
+
+    name = "copy field"
+
+    def __init__(self, field: str):
+        super().__init__()
+        self.field = field
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        for doc in data:
+            doc.metadata["note"] = {"copied": doc.metadata["original"].get(self.field), "n": 1}
+            yield doc
+
+
+@register_stage("test_copy_field_to_attributes", _NoteParams)
+def _build_copy(params: _NoteParams, ctx: StageContext) -> PipelineStep:
+    """Test-only stage: copy an original field into the attributes."""
+    return _CopyFieldToAttributes(params.field)
+
+
+def test_pii_in_url_fields_and_attributes_appears_in_no_output_file(tmp_path: Path):
+    """PII planted in the url's query string, in original fields (nested values, a mapping key) and in a value a
+    stage computed: none of it in data/, removed/ (stages before and after `pii`), work/ or report/."""
+    import pyarrow.parquet as pq
+
+    rng = random.Random(7)
+    records, planted = [], []
+    allowed = "press@example.org"  # on the pii stage's allow-list: kept by the stage, so by the report too
+    with open(DATA / "web" / "olmo-c4.jsonl", encoding="utf-8") as f:
+        lines = f.readlines()[:12]
+    for i, line in enumerate(lines):
+        record = json.loads(line)
+        values = [v for _, v in fake_values(rng)]
+        email, phone, card, ip, iban, ssn = values
+        planted += values
+        text = record["text"] if i else f"Press contact {allowed}. " + record["text"]
+        records.append(
+            {
+                "id": record["id"],
+                "text": text,
+                "url": f"https://shop.example.com/order?contact={email}&tel={phone}&from={ip}",
+                "title": f"Order for card {card}",
+                "meta": {"payer": {"iban": iban, "notes": [f"ssn {ssn}", "ok"]}},
+                "contacts": {email: "primary"},
+            }
+        )
+    records.append(dict(records[3], id="copy-of-3"))  # an exact duplicate: dropped by exact_dedup, before pii
+    short_values = [v for _, v in fake_values(rng)]
+    planted += short_values
+    records.append(
+        {
+            "id": "short",
+            "text": "tiny note",  # dropped by the length filter, before pii
+            "url": f"http://{short_values[3]}/u?mail={short_values[0]}",
+            "title": f"call {short_values[1]}",
+        }
+    )
+    source = tmp_path / "in" / "docs.jsonl"
+    source.parent.mkdir()
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    recipe = {
+        "name": "pii-fields",
+        "sources": [{"name": "planted", "format": "jsonl", "path": str(source)}],
+        "stages": [
+            {"test_copy_field_to_attributes": {"field": "title"}},
+            {"length_filter": {"min_words": 10}},
+            {"exact_dedup": {}},
+            {"pii": {"allow_list": [allowed]}},
+            {"length_filter": {"max_words": 300}},
+        ],
+    }
+    import yaml
+
+    recipe_path = tmp_path / "recipe.yaml"
+    recipe_path.write_text(yaml.safe_dump(recipe), encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli_main(["run", str(recipe_path), "--output", str(out)]) == 0
+
+    ledgers = {p.parent.name for p in (out / "removed").rglob("*.parquet")}
+    assert {"length_filter", "exact_dedup", "length_filter_2"} <= ledgers  # before and after the pii stage
+    kept = [r for p in sorted((out / "data").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    assert kept and all("<EMAIL_ADDRESS>" in r["url"] and "<PHONE_NUMBER>" in r["url"] for r in kept)
+    assert all("<CREDIT_CARD>" in r["attributes"] for r in kept)  # the computed value, scrubbed
+    assert not list((out / "work").glob("handoff_*"))  # the unscrubbed copy between phases is gone
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert any(p.parent.name == "report" for p in files)
+    everything = "\n".join(file_contents(p) for p in files)
+    leaks = [value for value in planted if value in everything]
+    assert not leaks, leaks
+
+    # the report's examples come through the stage's own detector: its allow-listed address stays
+    report = json.loads((out / "report" / "report.json").read_text())
+    assert report["pii"]["examples_detector"]["from"] == "pii stage pii"
+    assert any(allowed in e["text"] for e in report["examples"]["kept"])

@@ -79,7 +79,7 @@ def test_stats_labels_per_entity_and_per_source():
 def test_stage_with_hash_action_and_label():
     spec = get_stage("pii")
     ctx = StageContext(name="pii", label="pii_2", output_dir="/tmp/o", work_dir="/tmp/o/w", tasks=1)
-    step = spec.factory(spec.params(action="hash", entities=["EMAIL_ADDRESS"]), ctx)
+    step = spec.factory(spec.params(action="hash", salt="a-salt-of-the-users-own", entities=["EMAIL_ADDRESS"]), ctx)
     doc = Document(text="mail a.b@example.org twice: a.b@example.org", id="1", metadata={"source": "s"})
     (out,) = list(step.run(iter([doc])))
     tags = out.text.split()

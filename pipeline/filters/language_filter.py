@@ -57,6 +57,12 @@ class LocalFastTextLID(FastTextLID):
             self._model = _FastText(self.model_path)
         return self._model
 
+    def __getstate__(self) -> dict:
+        # executors pickle and deep-copy steps (also after a task ran in-process): the C++ model is loaded again
+        state = self.__dict__.copy()
+        state["_model"] = None
+        return state
+
 
 def resolve_model_path(params: LanguageFilterParams) -> Path:
     if params.model_path:

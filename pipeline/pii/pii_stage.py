@@ -10,8 +10,12 @@ and synthetic text and ``bench/bench_pii.py`` measures. Offline by default: patt
 model, no public-suffix-list download. NER entities (PERSON, LOCATION, ...) need ``spacy_model``.
 
 Once scrubbed, the original text is gone from the document, so later stages, the output shards and the drop
-ledger of later filters only ever see the scrubbed text; the original fields in ``metadata["original"]`` are
-scrubbed too (``scrub_metadata``). Nothing here logs document text.
+ledger of later filters only ever see the scrubbed text. Every other string the document will be written with is
+scrubbed too (``scrub_metadata``, on by default): the ``url``, the original fields in ``metadata["original"]``
+and the values earlier stages computed (typed columns, ``attributes``). Nothing here logs document text.
+
+Task 0 writes the detection parameters (never the salt) to ``OUTPUT/work/<label>/pii.json``, so the report scrubs
+its examples with the same detector.
 
 Records per document ``<label>_count`` (int64: spans found). Stats: ``pii_<ENTITY>`` and
 ``pii_<ENTITY>/source=<source>`` (spans per entity type, overall and per source), ``pii_documents`` (documents
@@ -20,14 +24,17 @@ with at least one span).
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 
+import orjson
 import pyarrow as pa
 from datatrove.data import DocumentsPipeline
+from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
-from pipeline.document import ORIGINAL, SOURCE
-from pipeline.pii.scrubber import PiiParams, Scrubber, shared_scrubber
+from pipeline.document import SOURCE
+from pipeline.pii.scrubber import DETECTION_FILE, PiiParams, Scrubber, detection_params, shared_scrubber
 from pipeline.registry import StageContext, register_stage
 
 
@@ -37,10 +44,11 @@ class PiiScrubber(PipelineStep):
     name = "🔏 PII scrub"
     type = "✂️ - FORMAT"
 
-    def __init__(self, params: PiiParams | None = None, label: str = "pii"):
+    def __init__(self, params: PiiParams | None = None, label: str = "pii", work_dir: str | None = None):
         super().__init__()
         self.params = params or PiiParams()
         self.label = label
+        self.work_dir = work_dir
         self._scrubber: Scrubber | None = None
 
     @property
@@ -63,16 +71,29 @@ class PiiScrubber(PipelineStep):
         return state
 
     def scrub_document(self, doc) -> Counter:
-        """Scrub ``doc`` in place; return the spans found per entity type."""
+        """Scrub ``doc`` in place (text, and url, original fields and computed values); return spans per type."""
         text, counts = self.scrubber.scrub(doc.text)
         doc.text = text
-        if self.params.scrub_metadata and isinstance(doc.metadata.get(ORIGINAL), dict | list):
-            doc.metadata[ORIGINAL], found = self.scrubber.scrub_value(doc.metadata[ORIGINAL])
+        if self.params.scrub_metadata:
+            doc.metadata, found = self.scrubber.scrub_document_metadata(doc.metadata)
             counts += found
         doc.metadata[self.count_column] = int(sum(counts.values()))
         return counts
 
+    def save_detection(self) -> None:
+        """``work/<label>/pii.json``: what the report needs to find PII as this stage did (no salt)."""
+        if not self.work_dir:
+            return
+        folder = get_datafolder(self.work_dir)
+        payload = orjson.dumps({"stage": self.label, "detection": detection_params(self.params)})
+        tmp = f"{DETECTION_FILE}.{os.getpid()}.tmp"
+        with folder.open(tmp, "wb") as f:
+            f.write(payload)
+        folder.mv(tmp, DETECTION_FILE)
+
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if rank == 0:
+            self.save_detection()
         for doc in data:
             self.stat_update("total")
             with self.track_time():
@@ -91,6 +112,6 @@ class PiiScrubber(PipelineStep):
 @register_stage("pii", PiiParams)
 def build_pii(params: PiiParams, ctx: StageContext) -> PiiScrubber:
     """Replace, mask, hash or remove the PII Presidio finds (e-mail, phone, IP, card, IBAN, SSN by default)."""
-    step = PiiScrubber(params, label=ctx.label)
+    step = PiiScrubber(params, label=ctx.label, work_dir=ctx.work_dir)
     step.scrubber  # noqa: B018 - build now, so unknown entities and missing spaCy models fail at recipe load
     return step

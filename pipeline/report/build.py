@@ -16,8 +16,10 @@ that enough for. Its pieces and where each comes from:
   ``<stage>.<signal>`` values) and of document length in tokens, kept and dropped apart; dedup cluster sizes
   (``work/<label>/dedup_stats.json`` if a dedup stage wrote one, else from the ledger's ``duplicate_of``); PII
   counts by type (``stats.json`` counters named ``pii_<TYPE>``).
-* examples: the first few kept documents and a few dropped ones per stage, reasons varied, cut short and scrubbed
-  of e-mail and IP addresses (datatrove's ``PIIFormatter``) even when the recipe had no PII stage.
+* examples: the first few kept documents and a few dropped ones per stage, reasons varied, cut short, their text
+  and URL scrubbed with the ``pii`` stage's own detector (its entities, threshold and allow-list, which the stage
+  saved in ``work/<label>/pii.json``) and, when the recipe had no ``pii`` stage, with that detector's defaults
+  (e-mail, phone, IP, card, IBAN, SSN). ``pii.examples_detector`` says which.
 * reconciliation with ``stats.json`` (documents per source and stage, the ``token_count`` stage's token
   counters) and ``manifest.json`` (rows per shard folder).
 """
@@ -117,10 +119,25 @@ class TokenSource:
         return out
 
 
-def _scrubber() -> Callable[[str], str]:
-    from datatrove.pipeline.formatters.pii import PIIFormatter  # noqa: PLC0415
+def _scrubber(folder: Any) -> tuple[Callable[[str], str], dict]:
+    """The ``pii`` stage's detector (replacing what it finds with its tag), and a description of it."""
+    from pipeline.pii.scrubber import DETECTION_FILE, PiiParams, Scrubber  # noqa: PLC0415
 
-    return PIIFormatter().format
+    saved = None
+    for path in sorted(folder.glob(f"{WORK_DIR}/*/{DETECTION_FILE}")):
+        saved = _read_json(folder, path)
+        if saved:
+            break
+    if saved:
+        try:
+            scrubber = Scrubber(PiiParams(**saved["detection"], action="replace"))
+            return scrubber, {"from": f"pii stage {saved.get('stage')}", **saved["detection"]}
+        except (ValueError, TypeError, OSError, ImportError) as e:  # e.g. its spaCy model is not installed here
+            fallback = f"the pii stage's detector could not be built here ({type(e).__name__}: {e})"
+    else:
+        fallback = "no pii stage in this run"
+    params = PiiParams()
+    return Scrubber(params), {"from": f"defaults ({fallback})", "entities": params.entities}
 
 
 def _stage_order(stats: dict | None, scan: Scan) -> list[str]:
@@ -305,7 +322,8 @@ def build_report(
     stats = _read_json(folder, "stats.json")
     manifest = _read_json(folder, "manifest.json")
     tokens = TokenSource(folder, options.tokenizer)
-    scan = scan_output(folder, tokens.count, _scrubber(), progress=progress)
+    scrub, detector = _scrubber(folder)
+    scan = scan_output(folder, tokens.count, scrub, progress=progress)
 
     stages = _stage_order(stats, scan)
     sources = _source_order(stats, scan)
@@ -340,7 +358,7 @@ def build_report(
         ),
         "histograms": histograms,
         "dedup": dedup_clusters(folder, scan),
-        "pii": pii_counts(stats),
+        "pii": {**pii_counts(stats), "examples_detector": detector},
         "contamination": training.contamination(folder, scan),
         "training_tokens": training.training_tokens(folder, options),
         "examples": examples,

@@ -233,8 +233,8 @@ def _quality_html(report: dict) -> str:
 
 def _examples_html(report: dict) -> str:
     parts = [
-        "<h2>Examples</h2><p class='muted'>First documents of each group, cut short; e-mail and IP addresses "
-        "replaced.</p>"
+        "<h2>Examples</h2><p class='muted'>First documents of each group, cut short; PII replaced by its type "
+        f"(detector: {escape(str(report['pii'].get('examples_detector', {}).get('from', 'defaults')))}).</p>"
     ]
     for group, examples in report["examples"].items():
         title = "kept" if group == "kept" else f"dropped by {group}"

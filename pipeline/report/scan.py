@@ -187,13 +187,19 @@ def _group_sums(keys: list[tuple], counts: np.ndarray, nbytes: np.ndarray) -> It
         yield key, d, t, b
 
 
+def _scrub_field(scrub: Callable[[str], str], value: str) -> str:
+    """A URL through the pii scrubber's field pass (pieces between delimiters too), else as text."""
+    field = getattr(scrub, "scrub_field", None)
+    return field(value)[0] if field else scrub(value)
+
+
 def _example(row: dict, scrub: Callable[[str], str]) -> dict:
     text = row.get("text") or ""
     short = text[:EXAMPLE_CHARS]
     return {
         "id": row.get("id"),
         "source": row.get("source"),
-        "url": scrub(row["url"]) if row.get("url") else None,
+        "url": _scrub_field(scrub, row["url"]) if row.get("url") else None,
         "reason": row.get("reason"),
         "token_count": row.get("token_count"),
         "text": scrub(short) + ("…" if len(text) > EXAMPLE_CHARS else ""),

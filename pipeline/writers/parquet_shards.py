@@ -6,6 +6,8 @@ Used for the kept documents (``OUTPUT/data/``) and, as a filter's ``exclusion_wr
 * Explicit schema: ``id, text, source, url, metadata`` (the record's original fields as JSON), the typed columns
   that the recipe's stages declare, and ``attributes`` (JSON of undeclared computed values). Every shard of a run
   has the same schema, so ``datasets``, Polars and DuckDB read the folder as one table.
+* ``scrub`` (a ``pii`` stage's scrubber, for the ledgers of the stages before it): every string of the row
+  (text, url, original fields, computed values) is scrubbed as the ``pii`` stage would have.
 * Deterministic names ``part-<rank>-<n>.parquet``. A shard is written as ``.part-<rank>-<n>.parquet.tmp`` and
   renamed only once complete, so a crash never leaves a partial file under a final name. If the task fails, the
   temporary file is deleted; if it is killed, the next attempt's ``RankOutputReset`` deletes it.
@@ -89,7 +91,8 @@ class ShardedParquetWriter(PipelineStep):
         self.scrub = scrub
         self.keep_text = keep_text
         params = getattr(scrub, "params", None)
-        self._scrub_fields = hasattr(scrub, "scrub_value") and getattr(params, "scrub_metadata", True)
+        # a pii stage's scrubber (pipeline.pii.scrubber.Scrubber) also rewrites url, original fields, attributes
+        self._scrub_fields = hasattr(scrub, "scrub_document_metadata") and getattr(params, "scrub_metadata", True)
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -108,10 +111,9 @@ class ShardedParquetWriter(PipelineStep):
     def _append(self, doc: Document) -> int:
         md = doc.metadata
         text = (self.scrub(doc.text) if self.scrub else doc.text) if self.keep_text else None
-        original_fields = md.get(ORIGINAL) or {}
         if self.scrub is not None and self._scrub_fields:
-            original_fields = self.scrub.scrub_value(original_fields)[0]  # the pii stage scrubs these too
-        original = _json(original_fields)
+            md = self.scrub.scrub_document_metadata(md)[0]  # what the pii stage scrubs: url, fields, values
+        original = _json(md.get(ORIGINAL) or {})
         p = self._pending
         p["id"].append(doc.id)
         p["text"].append(text)
