@@ -113,15 +113,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         return exit_codes.INVALID
     cfg = recipe.model.executor
     if args.executor:
-        updates = {"kind": args.executor}
-        if args.executor == "slurm" and not cfg.partition:
-            return _fail("--executor slurm needs executor.partition in the recipe", exit_codes.INVALID)
-        cfg = cfg.model_copy(update=updates)
+        cfg = cfg.model_copy(update={"kind": args.executor})
     tasks = args.tasks or cfg.tasks
     output_dir = normalize_output(args.output or recipe.model.output.path)  # file:// is a local folder
     local_output = is_local(output_dir)
     try:
         plan = build_plan(recipe, output_dir, tasks=tasks, limit=args.limit, ledger_scrub=_ledger_scrubber(recipe))
+    except RecipeError as err:  # stages that do not fit together (a score column no earlier stage writes)
+        _print_recipe_error(err)
+        return exit_codes.INVALID
     except (ValueError, OSError) as e:  # a stage refused its parameters, or its model, when built
         return _fail(str(e), exit_codes.INVALID)
     run_info = {

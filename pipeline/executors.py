@@ -3,6 +3,7 @@
 * ``local``: ``LocalPipelineExecutor`` (a process pool of ``workers``).
 * ``slurm``: ``SlurmPipelineExecutor``; each phase is a Slurm job array, later phases depend on earlier ones, and
   a last one-task job writes the manifest and stats. Logs (datatrove's and Slurm's) go under ``OUTPUT/logs``.
+  ``partition`` and ``qos`` are passed to ``sbatch`` only when the recipe gives them (``pipeline/slurm.py``).
 * ``ray``: ``RayPipelineExecutor`` on the cluster at ``address`` (or ``$RAY_ADDRESS``); with neither, a local Ray
   instance is started.
 """
@@ -42,10 +43,10 @@ def build_executors(
                 depends=previous,
             )
         elif cfg.kind == "slurm":
-            from datatrove.executor import SlurmPipelineExecutor
+            from pipeline.slurm import SlurmExecutor
 
             sbatch_args = {k: str(v) for k, v in cfg.sbatch_args.items()}
-            executor = SlurmPipelineExecutor(
+            executor = SlurmExecutor(
                 pipeline=steps,
                 tasks=tasks,
                 workers=workers or cfg.workers or -1,
@@ -53,7 +54,7 @@ def build_executors(
                 partition=cfg.partition,
                 cpus_per_task=cfg.cpus_per_task,
                 mem_per_cpu_gb=cfg.mem_per_cpu_gb,
-                qos=cfg.qos or "normal",
+                qos=cfg.qos,
                 job_name=f"{cfg.job_name or plan.recipe.name}_{name}",
                 env_command=cfg.env_command,
                 sbatch_args=sbatch_args or None,

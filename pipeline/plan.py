@@ -28,7 +28,7 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 from pipeline.extract.step import LABEL as EXTRACT_LABEL
 from pipeline.extract.step import HtmlExtract, extract_configs, extraction_position
 from pipeline.readers.corpus_reader import BAD_INPUT_DIR, CorpusReader
-from pipeline.recipe import Recipe, SourceConfig
+from pipeline.recipe import Recipe, RecipeError, SourceConfig
 from pipeline.registry import MultiPhaseStage, PreparedStage, StageContext, get_stage
 from pipeline.writers.intermediate import HandoffReader, HandoffWriter
 from pipeline.writers.parquet_shards import ShardedParquetWriter
@@ -77,6 +77,30 @@ def _declared_columns(steps: list[PipelineStep]) -> dict[str, pa.DataType]:
                     raise ValueError(f"column {name!r} is declared as {declared[name]} and as {dtype}")
                 declared[name] = dtype
     return declared
+
+
+def _check_read_columns(recipe: Recipe, built: list[tuple[str, PipelineStep | MultiPhaseStage]]) -> None:
+    """A stage that ranks by a column (``score_column``) needs an earlier stage that writes it, as a number."""
+    entries = {entry.label: (i, entry) for i, entry in enumerate(recipe.stages)}
+    written: dict[str, pa.DataType] = {}
+    problems = []
+    for label, item in built:
+        i, entry = entries.get(label, (None, None))
+        column = getattr(entry.params, "score_column", None) if entry else None
+        if column is not None:
+            numeric = sorted(k for k, t in written.items() if pa.types.is_integer(t) or pa.types.is_floating(t))
+            where = f"stages[{i}].{entry.name}.score_column"
+            if column not in written:
+                problems.append(
+                    f"{where}: no earlier stage writes {column!r}; numeric columns written before this stage: "
+                    f"{', '.join(numeric) or 'none'} (add e.g. quality_classifier or hf_classifier before it)"
+                )
+            elif column not in numeric:
+                problems.append(f"{where}: {column!r} is a {written[column]} column, not a number")
+        steps = [item] if isinstance(item, PipelineStep) else [*item.collect, *item.apply]
+        written.update(_declared_columns(steps))
+    if problems:
+        raise RecipeError(problems, recipe.path)
 
 
 def fingerprint(recipe: Recipe, tasks: int, limit: int | None) -> str:
@@ -145,11 +169,13 @@ def build_plan(
     for _, item in built:
         all_steps += [item] if isinstance(item, PipelineStep) else [*item.collect, *item.apply]
     declared = _declared_columns(all_steps)
+    _check_read_columns(recipe, built)
 
     # documents dropped before the first pii stage are scrubbed as they are written to the ledger; after it, they
     # already are (scrubbing them again would only cost time)
-    first_pii = next((i for i, e in enumerate(recipe.stages) if e.name == "pii"), len(recipe.stages))
-    scrubbed_ledgers = {e.label for e in recipe.stages[:first_pii]}
+    pii_labels = {e.label for e in recipe.stages if e.name == "pii"}
+    first_pii = next((i for i, (label, _) in enumerate(built) if label in pii_labels), len(built))
+    scrubbed_ledgers = {label for label, _ in built[:first_pii]}
 
     def ledger_for(label: str) -> ShardedParquetWriter:
         return ShardedParquetWriter(

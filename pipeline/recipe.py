@@ -90,22 +90,16 @@ class ExecutorConfig(_Strict):
     tasks: PositiveInt = 1
     workers: PositiveInt | None = None  # local: tasks run at once (default: min(tasks, CPUs)); slurm/ray: cap
     # slurm
-    partition: str | None = None
+    partition: str | None = None  # default: the cluster's default partition
     time: str = "24:00:00"
     cpus_per_task: PositiveInt = 1
     mem_per_cpu_gb: PositiveInt = 2  # Slurm's --mem-per-cpu takes whole gigabytes
-    qos: str | None = None
+    qos: str | None = None  # passed to sbatch only when given (default: the account's default QOS)
     job_name: str | None = None
     sbatch_args: dict[str, str | int] = Field(default_factory=dict)
     env_command: str | None = None  # run before each Slurm task, e.g. "source .venv/bin/activate"
     # ray
     address: str | None = None  # existing cluster; default $RAY_ADDRESS, else a local Ray instance
-
-    @model_validator(mode="after")
-    def _kind_options(self) -> ExecutorConfig:
-        if self.kind == "slurm" and not self.partition:
-            raise ValueError("executor.kind 'slurm' needs 'partition'")
-        return self
 
 
 class RecipeModel(_Strict):

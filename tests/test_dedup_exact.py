@@ -75,4 +75,5 @@ def test_exact_keep_rules(tmp_path):
     ranks = [docs[:1], docs[1:]]
     assert run_in_process("exact_dedup", {}, ranks, tmp_path / "f") == {"c": "d", "b": "d"}
     assert run_in_process("exact_dedup", {"keep": "longest"}, ranks, tmp_path / "l") == {"d": "c", "b": "c"}
-    assert run_in_process("exact_dedup", {"keep": "highest_score"}, ranks, tmp_path / "s") == {"d": "b", "c": "b"}
+    by_score = {"keep": "highest_score", "score_column": "quality_score"}
+    assert run_in_process("exact_dedup", by_score, ranks, tmp_path / "s") == {"d": "b", "c": "b"}

@@ -145,18 +145,18 @@ def test_keep_rules_and_ties(tmp_path):
     base = gold[5]["text"]
     longer = base + " And one more closing sentence for this page."
     docs = [
-        document("c", base, 0, quality_score=0.2),
+        document("c", base, 0, quality_score=0.2, hf_score=0.95),
         document("b", longer, 1),  # no score: counts as minus infinity
-        document("a", base, 2, quality_score=0.9),
+        document("a", base, 2, quality_score=0.9, hf_score=0.1),
         document("z", gold[6]["text"], 3),
     ]
     ranks = [docs[:2], docs[2:]]
     assert run_in_process("minhash_dedup", {"keep": "first"}, ranks, tmp_path / "first") == {"b": "c", "a": "c"}
     assert run_in_process("minhash_dedup", {"keep": "longest"}, ranks, tmp_path / "long") == {"c": "b", "a": "b"}
-    assert run_in_process("minhash_dedup", {"keep": "highest_score"}, ranks, tmp_path / "score") == {
-        "c": "a",
-        "b": "a",
-    }
+    by_quality = {"keep": "highest_score", "score_column": "quality_score"}
+    assert run_in_process("minhash_dedup", by_quality, ranks, tmp_path / "score") == {"c": "a", "b": "a"}
+    by_hf = {"keep": "highest_score", "score_column": "hf_score"}  # the column the recipe names is the one used
+    assert run_in_process("minhash_dedup", by_hf, ranks, tmp_path / "hf") == {"a": "c", "b": "c"}
     # equal length, no scores: the smallest id survives
     same = [document("y", base, 0), document("x", base, 1)]
     assert run_in_process("minhash_dedup", {"keep": "longest"}, [same], tmp_path / "tie") == {"y": "x"}

@@ -14,9 +14,13 @@ similar to each other (A~B, B~C): like datatrove's and text-dedup's MinHash dedu
 from __future__ import annotations
 
 from collections import Counter
+from typing import Literal
 
 import numpy as np
 import polars as pl
+from pydantic import Field, ValidationInfo, field_validator
+
+from pipeline.registry import StageParams
 
 KEEP_RULES = ("first", "longest", "highest_score")
 DOC_SCHEMA = {
@@ -97,9 +101,31 @@ def cluster_summary(sizes: list[int] | np.ndarray, documents: int) -> dict:
     }
 
 
-def doc_row(doc, index: int) -> tuple[int, str, str, int, float | None]:
-    """What the keep rules need of a document: position, id, read order, length, quality score."""
-    score = doc.metadata.get("quality_score")
+class KeepParams(StageParams):
+    """Which document of a cluster survives: ``keep`` and, for ``highest_score``, the score column to rank by."""
+
+    keep: Literal["first", "longest", "highest_score"] = "first"
+    # with keep: highest_score, the numeric column an earlier stage writes (quality_score, hf_score, ...); the
+    # plan checks that one does (pipeline/plan.py)
+    score_column: str | None = Field(default=None, validate_default=True)
+
+    @field_validator("score_column")
+    @classmethod
+    def _score_column_with_highest_score(cls, column: str | None, info: ValidationInfo) -> str | None:
+        keep = info.data.get("keep")
+        if keep == "highest_score" and not column:
+            raise ValueError(
+                "keep 'highest_score' needs the column to rank by: the score an earlier stage writes, e.g. "
+                "score_column: quality_score (quality_classifier) or hf_score (hf_classifier)"
+            )
+        if column and keep is not None and keep != "highest_score":
+            raise ValueError(f"score_column is used only with keep: highest_score (keep is {keep!r})")
+        return column
+
+
+def doc_row(doc, index: int, score_column: str | None = None) -> tuple[int, str, str, int, float | None]:
+    """What the keep rules need of a document: position, id, read order, length, score (``score_column``)."""
+    score = doc.metadata.get(score_column) if score_column else None
     try:
         score = float(score) if score is not None else None
     except (TypeError, ValueError):

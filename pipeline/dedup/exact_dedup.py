@@ -16,7 +16,6 @@ the result is the same for any number of tasks.
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
 
 import polars as pl
 from datatrove.data import DocumentsPipeline
@@ -24,16 +23,15 @@ from datatrove.pipeline.base import PipelineStep
 from pydantic import PositiveInt
 
 from pipeline.dedup import workfiles as wf
-from pipeline.dedup.clusters import DOC_SCHEMA, choose_survivors, cluster_summary, doc_row
+from pipeline.dedup.clusters import DOC_SCHEMA, KeepParams, choose_survivors, cluster_summary, doc_row
 from pipeline.dedup.drop_listed import DropListed, removals_table
 from pipeline.dedup.shingles import Normalisation, normalise
-from pipeline.registry import MultiPhaseStage, Phase, StageContext, StageParams, register_stage
+from pipeline.registry import MultiPhaseStage, Phase, StageContext, register_stage
 
 HASH_SCHEMA = {"h1": pl.UInt64, "h2": pl.UInt64, **DOC_SCHEMA}
 
 
-class ExactDedupParams(StageParams):
-    keep: Literal["first", "longest", "highest_score"] = "first"
+class ExactDedupParams(KeepParams):
     lowercase: bool = True
     remove_punctuation: bool = True
     norm_numbers: bool = True
@@ -73,7 +71,7 @@ class ExactHashes(PipelineStep):
         for index, doc in enumerate(data):
             with self.track_time():
                 h1, h2 = content_hash(doc.text or "", self.norm)
-                rows[h1 % self.shards].append((h1, h2, *doc_row(doc, index)))
+                rows[h1 % self.shards].append((h1, h2, *doc_row(doc, index, self.params.score_column)))
                 self.stat_update("hashed")
             yield doc
         f = wf.folder(self.work_dir)

@@ -34,7 +34,6 @@ threshold (``bench/RESULTS.md`` has the measured precision and recall).
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -45,6 +44,7 @@ from pydantic import Field, PositiveInt, model_validator
 from pipeline.dedup import sha1_shingles
 from pipeline.dedup import workfiles as wf
 from pipeline.dedup.clusters import (
+    KeepParams,
     choose_survivors,
     cluster_summary,
     components,
@@ -57,12 +57,12 @@ from pipeline.dedup.drop_listed import DropListed, removals_table
 from pipeline.dedup.lsh_buckets import JaccardCheck, RowSource, SignatureCheck, bucket_edges
 from pipeline.dedup.minhash_signature import MinHasher, band_hashes, lsh_params
 from pipeline.dedup.shingles import Normalisation, shingle_bytes, shingle_hashes, words
-from pipeline.registry import MultiPhaseStage, Phase, StageContext, StageParams, register_stage
+from pipeline.registry import MultiPhaseStage, Phase, StageContext, register_stage
 
 CHUNK_DOCS = 10_000  # documents between two flushes of a collect task's buffers
 
 
-class MinHashDedupParams(StageParams):
+class MinHashDedupParams(KeepParams):
     ngram: PositiveInt = 5
     num_perm: PositiveInt = 256
     threshold: float = Field(0.8, gt=0.0, lt=1.0)
@@ -73,7 +73,6 @@ class MinHashDedupParams(StageParams):
     seed: int = 1
     check_estimate: bool = True  # drop candidate pairs whose MinHash-estimated Jaccard is below threshold
     verify_jaccard: bool = False  # check candidate pairs by exact Jaccard of their shingles instead
-    keep: Literal["first", "longest", "highest_score"] = "first"
     lowercase: bool = True
     remove_punctuation: bool = True
     norm_numbers: bool = True
@@ -164,7 +163,7 @@ class MinHashCollect(PipelineStep):
 
         for index, doc in enumerate(data):
             with self.track_time():
-                row = doc_row(doc, index)
+                row = doc_row(doc, index, self.params.score_column)
                 docs.append(row)
                 hashes = self._shingle_hashes(words(doc.text or "", self.norm))
                 sigs.append(self.hasher.signature(hashes))
@@ -286,6 +285,7 @@ class MinHashClusters(PipelineStep):
             num_perm=self.params.num_perm,
             threshold=self.params.threshold,
             keep=self.params.keep,
+            score_column=self.params.score_column,
             verify_jaccard=self.params.verify_jaccard,
             shards=len(shard_counts),
             candidate_pairs=sum(c.get("candidate_pairs", 0) for c in shard_counts),
