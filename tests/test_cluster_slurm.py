@@ -1,4 +1,8 @@
-"""Real Slurm runs: the quickstart as Slurm job arrays equals a local run; a cancelled job resubmitted finishes the same."""
+"""Real Slurm runs: the quickstart as Slurm job arrays equals a local run; a cancelled job resubmitted finishes the same.
+
+The cluster is started once for the module and stopped at its end; the fixture then checks that no process it
+started is left (daemons, job steps, the jobs themselves), with a job still running to make that a real test.
+"""
 
 from __future__ import annotations
 
@@ -26,12 +30,15 @@ def slurm(tmp_path_factory):
     env = cluster.start()
     old = os.environ.get("SLURM_CONF")
     os.environ.update(env)
-    yield {**os.environ}
-    cluster.stop()
-    if old is None:
-        os.environ.pop("SLURM_CONF", None)
-    else:
-        os.environ["SLURM_CONF"] = old
+    try:
+        yield {**os.environ}
+    finally:
+        survivors = cluster.stop()  # daemons, job steps (slurmstepd) and the jobs' processes: nothing may remain
+        if old is None:
+            os.environ.pop("SLURM_CONF", None)
+        else:
+            os.environ["SLURM_CONF"] = old
+    assert not survivors, f"processes of the test cluster still running: {survivors}"
 
 
 def quickstart_as(tmp_path, name: str, executor: dict, sources=None, stages=None) -> tuple:
@@ -53,9 +60,8 @@ def shard_tables(out) -> dict:
     return {p.name: pq.read_table(p).to_pylist() for p in sorted((out / "data").glob("part-*.parquet"))}
 
 
-SLURM = {
+SLURM = {  # no partition, no qos: the cluster's defaults
     "kind": "slurm",
-    "partition": "debug",
     "tasks": 2,
     "mem_per_cpu_gb": 1,
     "cpus_per_task": 1,
@@ -76,8 +82,8 @@ def test_quickstart_on_slurm_equals_local(slurm, tmp_path):
     assert stats["stages"] == local_stats["stages"] and stats["sources"] == local_stats["sources"]
     assert list((out / "logs" / "slurm" / "00_documents").glob("*.out")), "Slurm logs go under OUTPUT/logs"
     script = (out / "logs" / "00_documents" / "launch_script.slurm").read_text()
+    assert "--partition" not in script and "--qos" not in script  # left to the cluster's defaults
     for line in (
-        "--partition=debug",
         "--time=00:20:00",
         "--mem-per-cpu=1G",
         "--cpus-per-task=1",
@@ -161,9 +167,10 @@ def test_multi_phase_dedup_on_slurm_equals_local(slurm, tmp_path):
 
     local_recipe, local_out = recipe_for("dd_local", {"kind": "local", "tasks": 3, "workers": 2})
     assert run_curate("run", local_recipe) == 0
-    recipe, out = recipe_for("dd_slurm", {**SLURM, "tasks": 3})
+    recipe, out = recipe_for("dd_slurm", {**SLURM, "tasks": 3, "partition": "debug"})
     assert run_curate("run", recipe) == 0
     wait_for(out / "report" / "index.html", 400, slurm)
+    assert "#SBATCH --partition=debug" in (out / "logs" / "00_documents" / "launch_script.slurm").read_text()
 
     def ledger(root):
         files = sorted((root / "removed").rglob("*.parquet"))
@@ -181,3 +188,23 @@ def test_multi_phase_dedup_on_slurm_equals_local(slurm, tmp_path):
     assert shard_tables(out) == shard_tables(local_out)
     phases = sorted(p.name for p in (out / "logs").iterdir() if (p / "launch_script.slurm").exists())
     assert len(phases) >= 5, phases  # documents, dedup global phases, documents again, finalize
+
+
+def test_a_job_still_running_at_the_end_is_stopped_with_the_cluster(slurm, tmp_path):
+    """A job step left running when the tests end: the fixture's teardown must end it (slurmstepd included) and
+    finds no process of the cluster alive afterwards (checked in the fixture)."""
+    submitted = subprocess.run(
+        ["sbatch", "--parsable", "--wrap", "sleep 900", "-o", str(tmp_path / "sleep.out")],
+        env=slurm,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    job = submitted.stdout.strip().split(";")[0]
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        state = subprocess.run(["squeue", "-h", "-j", job, "-o", "%T"], env=slurm, capture_output=True, text=True)
+        if state.stdout.strip() == "RUNNING":
+            break
+        time.sleep(0.5)
+    assert state.stdout.strip() == "RUNNING"
