@@ -25,7 +25,7 @@ from pipeline.resources import shipped_recipes
 NETWORK_RECIPES = {"hub_streaming"}  # reads the Hugging Face Hub: validated only
 # (tasks, workers) of the "several tasks" run, in this process one task after another: a process pool of several
 # phases takes minutes on a busy 2-core machine (tests/test_run.py runs the quickstart so, with 2 tasks)
-SEVERAL = {"quickstart": ("3", "1"), "fineweb": ("3", "1")}
+SEVERAL = {name: ("3", "1") for name in ("quickstart", "fineweb", "fineweb_from_warc", "training_mix")}
 
 
 def _plain_steps(recipe_name: str) -> list[PipelineStep]:
