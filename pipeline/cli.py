@@ -240,6 +240,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             console.print(f"  stage {label}: HTML to text, added for warc sources ({how})", markup=False)
             continue
         params = e.params.model_dump(exclude_defaults=True)
+        if "salt" in params:
+            params["salt"] = "***"  # a secret: never printed
         console.print(f"  stage {e.label}: {e.name} {params if params else ''}".rstrip(), markup=False)
     console.print(
         f"  executor: {m.executor.kind}, {plan.tasks} task(s); phases: {', '.join(p.name for p in plan.phases)}"
