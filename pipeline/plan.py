@@ -87,13 +87,14 @@ def _check_read_columns(recipe: Recipe, built: list[tuple[str, PipelineStep | Mu
     for label, item in built:
         i, entry = entries.get(label, (None, None))
         column = getattr(entry.params, "score_column", None) if entry else None
-        if column is not None:
+        if column is not None and not column.startswith("original."):  # a corpus field: read per document
             numeric = sorted(k for k, t in written.items() if pa.types.is_integer(t) or pa.types.is_floating(t))
             where = f"stages[{i}].{entry.name}.score_column"
             if column not in written:
                 problems.append(
                     f"{where}: no earlier stage writes {column!r}; numeric columns written before this stage: "
-                    f"{', '.join(numeric) or 'none'} (add e.g. quality_classifier or hf_classifier before it)"
+                    f"{', '.join(numeric) or 'none'} (add e.g. quality_classifier or hf_classifier before it, or name a "
+                    f"field of the corpus's records as original.<field>)"
                 )
             elif column not in numeric:
                 problems.append(f"{where}: {column!r} is a {written[column]} column, not a number")

@@ -64,7 +64,8 @@ def test_score_column_must_be_written_by_an_earlier_stage(tmp_path, capsys):
     assert run_curate("validate", text) == 2
     assert "stages[1].exact_dedup.score_column: 'language' is a string column, not a number" in capsys.readouterr().err
 
-    good = _recipe(tmp_path, [{"quality_classifier": {}}, {"exact_dedup": keep}, {"minhash_dedup": keep}])
+    by_field = {"keep": "highest_score", "score_column": "original.score"}  # a corpus field: no stage writes it
+    good = _recipe(tmp_path, [{"quality_classifier": {}}, {"exact_dedup": keep}, {"minhash_dedup": by_field}])
     assert run_curate("validate", write_recipe(tmp_path / "good.yaml", good)) == 0
 
 

@@ -77,3 +77,7 @@ def test_exact_keep_rules(tmp_path):
     assert run_in_process("exact_dedup", {"keep": "longest"}, ranks, tmp_path / "l") == {"d": "c", "b": "c"}
     by_score = {"keep": "highest_score", "score_column": "quality_score"}
     assert run_in_process("exact_dedup", by_score, ranks, tmp_path / "s") == {"d": "b", "c": "b"}
+    docs[1].metadata["original"] = {"score": 4.5}  # a field of the corpus's record (FineWeb-Edu's score)
+    docs[2].metadata["original"] = {"score": 2.0}
+    by_field = {"keep": "highest_score", "score_column": "original.score"}
+    assert run_in_process("exact_dedup", by_field, ranks, tmp_path / "o") == {"d": "c", "b": "c"}

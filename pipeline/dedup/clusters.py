@@ -20,9 +20,11 @@ import numpy as np
 import polars as pl
 from pydantic import Field, ValidationInfo, field_validator
 
+from pipeline.document import ORIGINAL
 from pipeline.registry import StageParams
 
 KEEP_RULES = ("first", "longest", "highest_score")
+ORIGINAL_PREFIX = f"{ORIGINAL}."  # score_column: original.<field> ranks by a field of the corpus's record
 DOC_SCHEMA = {
     "index": pl.Int64,
     "id": pl.Utf8,
@@ -105,8 +107,9 @@ class KeepParams(StageParams):
     """Which document of a cluster survives: ``keep`` and, for ``highest_score``, the score column to rank by."""
 
     keep: Literal["first", "longest", "highest_score"] = "first"
-    # with keep: highest_score, the numeric column an earlier stage writes (quality_score, hf_score, ...); the
-    # plan checks that one does (pipeline/plan.py)
+    # with keep: highest_score, the numeric column an earlier stage writes (quality_score, hf_score, ...; the plan
+    # checks that one does, pipeline/plan.py), or `original.<field>` for a numeric field of the corpus's records
+    # (FineWeb-Edu's `score`, DCLM's fastText probability), which no stage writes and no recipe check can see
     score_column: str | None = Field(default=None, validate_default=True)
 
     @field_validator("score_column")
@@ -125,7 +128,12 @@ class KeepParams(StageParams):
 
 def doc_row(doc, index: int, score_column: str | None = None) -> tuple[int, str, str, int, float | None]:
     """What the keep rules need of a document: position, id, read order, length, score (``score_column``)."""
-    score = doc.metadata.get(score_column) if score_column else None
+    if score_column and score_column.startswith(ORIGINAL_PREFIX):
+        score = (doc.metadata.get(ORIGINAL) or {}).get(score_column.removeprefix(ORIGINAL_PREFIX))
+    else:
+        score = doc.metadata.get(score_column) if score_column else None
+    if isinstance(score, bool):
+        score = None
     try:
         score = float(score) if score is not None else None
     except (TypeError, ValueError):
