@@ -25,7 +25,7 @@ from pipeline.resources import shipped_recipes
 NETWORK_RECIPES = {"hub_streaming"}  # reads the Hugging Face Hub: validated only
 # (tasks, workers) of the "several tasks" run, in this process one task after another: a process pool of several
 # phases takes minutes on a busy 2-core machine (tests/test_run.py runs the quickstart so, with 2 tasks)
-SEVERAL = {name: ("3", "1") for name in ("quickstart", "fineweb", "fineweb_from_warc", "training_mix")}
+SEVERAL = {name: ("3", "1") for name in ("quickstart", "fineweb", "fineweb2", "fineweb_from_warc", "training_mix")}
 
 
 def _plain_steps(recipe_name: str) -> list[PipelineStep]:
@@ -45,15 +45,21 @@ def test_network_recipes_validate(name):
     assert run_curate("validate", name) == 0
 
 
-def test_steps_survive_copy_pickle_and_executor_json_after_use(tmp_path):
+@pytest.mark.parametrize(
+    ("name", "models"),
+    [
+        ("quickstart", {"language_filter", "quality_classifier", "token_count", "pii"}),
+        ("fineweb2", {"language_filter", "gopher_quality"}),  # language: auto loads jieba/Sudachi/spaCy per language
+    ],
+)
+def test_steps_survive_copy_pickle_and_executor_json_after_use(tmp_path, name, models):
     """After a step processed documents (its model loaded), what datatrove does to it must still work, and the
     copy must score the same documents the same way (its model loaded again)."""
-    recipe = load_recipe(shipped_recipes()["quickstart"])
-    reader = CorpusReader(list(recipe.model.sources[:2]), str(tmp_path / "reader"))
-    docs = list(reader.run(None, 0, 1))[:20]
-    steps = _plain_steps("quickstart")
-    names = {s.stats.name for s in steps}
-    assert {"language_filter", "quality_classifier", "token_count", "pii"} <= names
+    recipe = load_recipe(shipped_recipes()[name])
+    reader = CorpusReader(list(recipe.model.sources), str(tmp_path / "reader"))
+    docs = list(reader.run(None, 0, 1))[::4][:30]
+    steps = _plain_steps(name)
+    assert models <= {s.stats.name for s in steps}
     for step in steps:
         outputs = [(d.text, dict(d.metadata)) for d in step.run(iter(copy.deepcopy(docs)), 0, 1)]
         json.dumps({"pipeline": [step]}, cls=ExecutorJSONEncoder)  # what save_executor_as_json writes
