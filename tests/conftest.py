@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -68,3 +74,36 @@ def load_json(path: Path) -> dict:
 def shared() -> Path:
     assert SHARED.exists(), f"the real test data must sit beside the repository, at {SHARED}"
     return SHARED
+
+
+def unfinished_tasks_with_shards(out: Path) -> set[int]:
+    """Ranks that have kept-document shards on disk but no completion marker: the state a resume must clean up."""
+    completed = {int(p.name) for p in out.rglob("completions/*")}
+    written = {int(p.name.split("-")[1]) for p in (out / "data").glob("*part-*")}
+    return written - completed
+
+
+def kill_run_when(
+    recipe: Path, ready: Callable[[], bool], max_delay: float = 0.0, rng: random.Random | None = None
+) -> bool:
+    """Run ``curate run RECIPE`` in a process group of its own and SIGKILL the whole group (the CLI and its
+    workers, no chance to clean up) as soon as ``ready()`` holds, after a random delay of up to ``max_delay``
+    seconds. Returns whether the kill landed before the run finished by itself (two minutes at most)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "run", str(recipe)],
+        cwd=REPO,
+        start_new_session=True,
+        stderr=subprocess.DEVNULL,
+    )
+    killed = False
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if ready():
+            if max_delay:
+                time.sleep((rng or random).uniform(0, max_delay))
+            os.killpg(proc.pid, signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(0.01)
+    proc.wait()
+    return killed

@@ -5,16 +5,23 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import signal
-import subprocess
-import sys
 import time
 
 import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from conftest import REPO, SAMPLES, load_json, output_ids, read_rows, run_curate, write_recipe
+from conftest import (
+    REPO,
+    SAMPLES,
+    kill_run_when,
+    load_json,
+    output_ids,
+    read_rows,
+    run_curate,
+    unfinished_tasks_with_shards,
+    write_recipe,
+)
 
 
 @pytest.fixture(scope="module")
@@ -159,32 +166,12 @@ def test_sigkill_midway_then_rerun_gives_the_same_documents(tmp_path):
     rng = random.Random(int(os.environ.get("CURATE_KILL_SEED", time.time())))
     kills, partial_tasks = 0, 0
 
-    def progress() -> tuple[set[int], set[int]]:
-        completed = {int(p.name) for p in out.rglob("completions/*")}
-        written = {int(p.name.split("-")[1]) for p in (out / "data").glob("*part-*")}
-        return completed, written
-
     for _attempt in range(4):
         # killed at a random moment while some task has shards on disk but has not finished: the state a resume
         # must clean up (a kill timed by the clock alone sometimes fell between tasks on a busy machine)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "run", str(recipe)],
-            cwd=REPO,
-            start_new_session=True,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.time() + 120
-        while time.time() < deadline and proc.poll() is None:
-            completed, written = progress()
-            if written - completed:
-                time.sleep(rng.uniform(0, 0.1))
-                os.killpg(proc.pid, signal.SIGKILL)
-                kills += 1
-                break
-            time.sleep(0.01)
-        proc.wait()
-        completed, written = progress()
-        partial_tasks += len(written - completed)  # tasks cut off with shards already on disk
+        if kill_run_when(recipe, lambda: bool(unfinished_tasks_with_shards(out)), max_delay=0.1, rng=rng):
+            kills += 1
+        partial_tasks += len(unfinished_tasks_with_shards(out))  # tasks cut off with shards already on disk
     assert kills >= 1, "the run finished before it could be killed"
     assert partial_tasks >= 1, "no kill landed while a task had written part of its output"
     assert run_curate("run", recipe) == 0

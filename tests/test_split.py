@@ -11,16 +11,21 @@ import json
 import os
 import random
 import re
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import REPO, load_json, load_web_corpus, output_ids, read_rows, run_curate, write_recipe
+from conftest import (
+    kill_run_when,
+    load_json,
+    load_web_corpus,
+    output_ids,
+    read_rows,
+    run_curate,
+    unfinished_tasks_with_shards,
+    write_recipe,
+)
 
 from pipeline.readers.corpus_reader import CorpusReader, plan_units
 from pipeline.readers.files import iter_jsonl
@@ -223,24 +228,7 @@ def test_sigkill_while_tasks_read_parts_then_rerun(big_inputs, jsonl_runs, tmp_p
     out = tmp_path / "killed"
     source = {"name": "big", "format": "jsonl", "path": str(big_inputs / "jsonl")}
     recipe = _recipe(tmp_path / "killed.yaml", source, out, 4)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "run", str(recipe)],
-        cwd=REPO,
-        start_new_session=True,
-        stderr=subprocess.DEVNULL,
-    )
-    killed = False
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        completed = {int(p.name) for p in out.rglob("completions/*")}
-        written = {int(p.name.split("-")[1]) for p in (out / "data").glob("*part-*")}
-        if written - completed:  # a task has shards on disk and is not done: the state a resume must clean up
-            time.sleep(random.uniform(0, 0.5))
-            os.killpg(proc.pid, signal.SIGKILL)
-            killed = True
-            break
-        time.sleep(0.01)
-    proc.wait()
+    killed = kill_run_when(recipe, lambda: bool(unfinished_tasks_with_shards(out)), max_delay=0.5)
     assert killed, "the run finished before it could be killed"
     assert run_curate("run", recipe) == 0
     kept, removed = output_ids(out)

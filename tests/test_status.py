@@ -4,14 +4,10 @@ stopped, not running; the same command then resumes and finishes."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import pyarrow.parquet as pq
-from conftest import REPO, SAMPLES, load_json, run_curate, write_recipe
+from conftest import SAMPLES, kill_run_when, load_json, run_curate, write_recipe
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from pipeline.liveness import process_start
@@ -102,27 +98,21 @@ def test_task_killed_without_a_trace_is_stopped_not_running(tmp_path, capsys):
     )
     phase_dir = out / "logs" / "00_documents"
     killed: set[int] = set()
+    alive: set[int] = set()
+
+    def a_task_is_running() -> bool:
+        beating = {int(p.stem) for p in phase_dir.glob("running/*.json")}
+        completed = {int(p.name) for p in phase_dir.glob("completions/*")}
+        if not beating - completed:
+            return False
+        (phase,) = output_status(str(out))
+        alive.clear()
+        alive.update(set(phase.running) & (beating - completed))  # running, by its heartbeat's process
+        return bool(alive)
+
     for _attempt in range(3):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "run", str(recipe)],
-            cwd=REPO,
-            start_new_session=True,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.time() + 120
-        while time.time() < deadline and proc.poll() is None:
-            beating = {int(p.stem) for p in phase_dir.glob("running/*.json")}
-            completed = {int(p.name) for p in phase_dir.glob("completions/*")}
-            if beating - completed:
-                (phase,) = output_status(str(out))
-                alive = set(phase.running) & (beating - completed)  # running, by its heartbeat's process
-                if alive:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
-                    killed = alive - {int(p.name) for p in phase_dir.glob("completions/*")}
-                    break
-            time.sleep(0.02)
-        proc.wait()
+        if kill_run_when(recipe, a_task_is_running):
+            killed = alive - {int(p.name) for p in phase_dir.glob("completions/*")}
         if killed:
             break
     assert killed, "no task could be caught running"
