@@ -15,6 +15,7 @@ Running the same ``curate run`` again resumes: finished tasks are skipped and un
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -326,7 +327,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         value = getattr(args, positive, None)
         if value is not None and value < 1:
             return _fail(f"--{positive} must be a positive integer, got {value}", exit_codes.INVALID)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # `curate stages | head`: the reader went away; that is not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 0
 
 
 if __name__ == "__main__":
