@@ -16,6 +16,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from pipeline.liveness import process_start
+
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "sinfo")
 
 CONF = """\
@@ -74,17 +76,8 @@ def _environ(pid: int) -> dict[str, str]:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead, only not yet reaped
-    except (OSError, IndexError):
-        return False
+    """The process exists and is not a zombie (dead, only not yet reaped)."""
+    return process_start(pid) is not None
 
 
 def _stop_pids(pids: list[int], grace: float = 10.0) -> None:
