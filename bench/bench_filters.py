@@ -17,13 +17,12 @@ import json
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from datatrove.data import Document  # noqa: E402
+from common import run_filter_chain  # noqa: E402
 from datatrove.pipeline.filters import (  # noqa: E402
     C4QualityFilter,
     FineWebQualityFilter,
@@ -80,22 +79,6 @@ def curate_chain() -> list:
     ]
 
 
-def run_chain(chain: list, docs: list[tuple[str, str]]) -> tuple[float, list[tuple[str | None, str]]]:
-    """Seconds taken and, per document, (drop reason or None, final text)."""
-    outcomes = []
-    start = time.perf_counter()
-    for doc_id, text in docs:
-        doc = Document(text=text, id=doc_id)
-        reason = None
-        for step in chain:
-            result = step.filter(doc)
-            if result is not True:
-                reason = f"{type(step).__name__}:{result[1] if isinstance(result, tuple) else 'dropped'}"
-                break
-        outcomes.append((reason, doc.text))
-    return time.perf_counter() - start, outcomes
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -107,16 +90,16 @@ def main() -> int:
     n_chars = sum(len(t) for _, t in docs)
     print(f"{len(docs)} documents, {n_chars / 1e6:.1f} M characters from {args.data}")
     # warm both: imports, spaCy pipeline construction
-    run_chain(datatrove_chain(), docs[:5])
-    run_chain(curate_chain(), docs[:5])
+    run_filter_chain(datatrove_chain(), docs[:5])
+    run_filter_chain(curate_chain(), docs[:5])
 
     dt_times, cu_times = [], []
     dt_out = cu_out = None
     for r in range(args.rounds):
-        seconds, dt_out = run_chain(datatrove_chain(), docs)
+        seconds, dt_out = run_filter_chain(datatrove_chain(), docs)
         dt_times.append(seconds)
         word_analysis.clear_caches()
-        seconds, cu_out = run_chain(curate_chain(), docs)
+        seconds, cu_out = run_filter_chain(curate_chain(), docs)
         cu_times.append(seconds)
         print(f"round {r + 1}: datatrove {dt_times[-1]:.2f} s, curate {cu_times[-1]:.2f} s")
 

@@ -23,12 +23,11 @@ import json
 import os
 import statistics
 import sys
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import zstandard  # noqa: E402
-from datatrove.data import Document  # noqa: E402
+from common import run_filter_chain  # noqa: E402
 from datatrove.pipeline.filters import FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter  # noqa: E402
 from datatrove.utils.text import split_into_parts  # noqa: E402
 
@@ -102,18 +101,8 @@ def curate_chain(code: str) -> list:
 
 
 def run_chain(chain: list, texts: list[str]) -> tuple[float, list[str | None]]:
-    outcomes = []
-    start = time.perf_counter()
-    for i, text in enumerate(texts):
-        doc = Document(text=text, id=str(i))
-        reason = None
-        for step in chain:
-            result = step.filter(doc)
-            if result is not True:
-                reason = f"{type(step).__name__}:{result[1] if isinstance(result, tuple) else 'dropped'}"
-                break
-        outcomes.append(reason)
-    return time.perf_counter() - start, outcomes
+    seconds, outcomes = run_filter_chain(chain, [(str(i), text) for i, text in enumerate(texts)])
+    return seconds, [reason for reason, _ in outcomes]
 
 
 def main() -> int:
