@@ -80,7 +80,7 @@ class C4QualityFilter(LanguageAwareFilter):
         for line in lines:
             line = line.strip()
             words = line.split()
-            if p.max_word_length != -1 and any(len(word) > p.max_word_length for word in words):
+            if p.max_word_length != -1 and max(map(len, words), default=0) > p.max_word_length:
                 counts["too_long_word"] += 1
                 continue
             if p.remove_citations:

@@ -23,6 +23,7 @@ between filters, just not faster.
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from collections.abc import Iterable
 from functools import cached_property, lru_cache
@@ -34,6 +35,7 @@ from spacy.attrs import IDX, IS_PUNCT, LENGTH
 from spacy.tokenizer import Tokenizer
 
 from pipeline.filters.segmenters import clear_segmenter_caches, segmenter_for
+from pipeline.filters.simple_chunks import SimpleEnglishChunks
 from pipeline.filters.spacy_regexes import TailSuffixSearch, equivalent_url_match
 
 CHUNK_CACHE_SIZE = 300_000  # chunks; about 60 MB of strings at worst, cleared when full
@@ -61,6 +63,12 @@ def _chunk_info(tokens: tuple[str, ...], sentence_kinds: str = "") -> ChunkInfo:
     return ChunkInfo(tokens, n_non_symbol, non_symbol_chars, n_alpha, sentence_kinds)
 
 
+_TOKENS = operator.itemgetter(0)
+_N_NON_SYMBOL = operator.itemgetter(1)
+_NON_SYMBOL_CHARS = operator.itemgetter(2)
+_N_ALPHA = operator.itemgetter(3)
+
+
 class ChunkTokenizer:
     """spaCy's tokenizer for one language, applied chunk by chunk with a bounded cache."""
 
@@ -71,6 +79,8 @@ class ChunkTokenizer:
         self._is_punct = reference.vocab.lex_attr_getters[IS_PUNCT]
         self._punct_chars = frozenset(reference.get_pipe("sentencizer").punct_chars)
         self._nlp = self._new_pipeline()
+        self._simple = SimpleEnglishChunks.for_language(self._language, reference.tokenizer)
+        self._simple_infos: dict[tuple[str, ...], ChunkInfo] = {}  # per token shape ("word", ",") -> facts
 
     def _new_pipeline(self):
         """A private ``spacy.blank`` pipeline like datatrove's, built for tokenizing only.
@@ -97,12 +107,17 @@ class ChunkTokenizer:
 
     def chunk_infos(self, chunks: list[str]) -> list[ChunkInfo]:
         cache = self._cache
-        missing = [c for c in dict.fromkeys(chunks) if c not in cache]
+        infos = list(map(cache.get, chunks))
+        if None not in infos:
+            return infos
+        missing = list(dict.fromkeys(c for c, info in zip(chunks, infos, strict=True) if info is None))
+        if len(cache) + len(missing) > CHUNK_CACHE_SIZE:
+            cache.clear()
+            self._nlp = self._new_pipeline()
+            missing = list(dict.fromkeys(chunks))
+        if self._simple is not None:
+            missing = self._add_simple(missing)
         if missing:
-            if len(cache) + len(missing) > CHUNK_CACHE_SIZE:
-                cache.clear()
-                self._nlp = self._new_pipeline()
-                missing = list(dict.fromkeys(chunks))
             # Every chunk goes through spaCy, however long (minified JSON, base64, emoji or CJK runs): a shortcut
             # would change the words. spaCy's affix loop costs time quadratic in such a run, in datatrove too.
             try:
@@ -111,7 +126,25 @@ class ChunkTokenizer:
                 tokenized = [self._tokenize_or_whole(c) for c in missing]
             for chunk, tokens in zip(missing, tokenized, strict=True):
                 cache[chunk] = _chunk_info(tokens, self._kinds(tokens))
-        return [cache[c] for c in chunks]
+        return list(map(cache.__getitem__, chunks))
+
+    def _add_simple(self, missing: list[str]) -> list[str]:
+        """Cache the chunks whose tokens ``SimpleEnglishChunks`` decides; return the rest, for spaCy."""
+        assert self._simple is not None
+        decide, cache, shapes = self._simple.tokens, self._cache, self._simple_infos
+        rest = []
+        for chunk in missing:
+            tokens = decide(chunk)
+            if tokens is None:
+                rest.append(chunk)
+                continue
+            # a word's facts depend only on its length and on being letters or digits: share them per shape
+            shape = tuple(t if len(t) == 1 else ("a" if t.isalpha() else "0") * len(t) for t in tokens)
+            info = shapes.get(shape)
+            if info is None:
+                info = shapes[shape] = _chunk_info(shape, self._kinds(shape))
+            cache[chunk] = ChunkInfo(tokens, *info[1:])
+        return rest
 
     def count_sentences(self, text: str) -> int:
         """``len(datatrove.utils.text.split_into_sentences(text))``, from the cached tokens.
@@ -224,25 +257,25 @@ class WordAnalysis:
                 return split_into_words(self.text, self.language)
             except UnicodeEncodeError:  # lone surrogates: datatrove raises; read each as U+FFFD
                 return split_into_words(_LONE_SURROGATE.sub("\ufffd", self.text), self.language)
-        return list(itertools.chain.from_iterable(c.tokens for c in self._chunks))
+        return list(itertools.chain.from_iterable(map(_TOKENS, self._chunks)))
 
     @cached_property
     def n_words(self) -> int:
-        if self._chunks is None:
+        if self._chunks is None or "words" in self.__dict__:  # the list is there (cached_property): count it
             return len(self.words)
-        return sum(len(c.tokens) for c in self._chunks)
+        return sum(map(len, map(_TOKENS, self._chunks)))
 
     @cached_property
     def _gopher_counts(self) -> tuple[int, int, int]:
         if self._chunks is None:
             info = _chunk_info(tuple(self.words))
             return info.n_non_symbol, info.non_symbol_chars, info.n_alpha
-        n_non_symbol = non_symbol_chars = n_alpha = 0
-        for c in self._chunks:
-            n_non_symbol += c.n_non_symbol
-            non_symbol_chars += c.non_symbol_chars
-            n_alpha += c.n_alpha
-        return n_non_symbol, non_symbol_chars, n_alpha
+        chunks = self._chunks
+        return (
+            sum(map(_N_NON_SYMBOL, chunks)),
+            sum(map(_NON_SYMBOL_CHARS, chunks)),
+            sum(map(_N_ALPHA, chunks)),
+        )
 
     @property
     def n_non_symbol_words(self) -> int:
