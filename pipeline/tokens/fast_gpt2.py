@@ -56,7 +56,11 @@ def tiktoken_counter(serialized: str) -> Callable[[list[str]], list[int]] | None
     except ImportError:
         return None
 
+    encode = encoding.encode_ordinary
+
     def count(texts: list[str]) -> list[int]:
-        return [len(ids) for ids in encoding.encode_ordinary_batch(list(texts), num_threads=4)]
+        # one text after another in this thread: a task already has its core (workers = cores), and tiktoken's
+        # thread pool only adds hand-off cost there (0.81 against 0.98 CPU-s on the e2e benchmark's 13 MB)
+        return [len(encode(text)) for text in texts]
 
     return count
