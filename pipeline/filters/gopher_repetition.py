@@ -6,8 +6,8 @@ most frequent 2-4-gram, and the share of characters in repeated 5-10-grams. Repe
 spam or generated text that teach a model to loop.
 
 Faster than datatrove, same decisions: words come from the shared cached tokenization
-(``word_analysis``), and the n-gram measures from integer arrays (``ngram_repetition``) instead of building a
-Python string per n-gram. With ``record_signals`` every fraction is computed and kept as
+(``word_analysis``), and the n-gram measures from compiled passes over integer arrays (``ngram_repetition``)
+instead of building a Python string per n-gram. With ``record_signals`` every fraction is computed and kept as
 ``<label>.<reason>`` (``gopher_repetition.dup_line_frac``, ``gopher_repetition.top_2_gram``, ...), so a threshold
 can be re-cut from the output alone; the decision is still the first rule that fails, in datatrove's order.
 
@@ -22,12 +22,7 @@ import re
 
 import pyarrow as pa
 from datatrove.data import Document
-from datatrove.pipeline.filters.gopher_repetition_filter import (
-    find_all_duplicate,
-    find_duplicates,
-    find_top_duplicate,
-    get_n_grams,
-)
+from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
 
 from pipeline.filters.ngram_repetition import NGramRepetition
 from pipeline.filters.thresholds import LanguageAwareFilter, UnconfiguredAction
@@ -110,13 +105,8 @@ class GopherRepetitionFilter(LanguageAwareFilter):
         if check("dup_line_char_frac", dup_line_chars / n_chars, p.dup_line_char_frac):
             return verdict
 
-        analysis = analyze(text, p.language)
-        words = analysis.words
-        if analysis.tokens_without_whitespace:
-            ngrams = NGramRepetition(words)
-            top_chars, dup_chars = ngrams.top_ngram_chars, ngrams.duplicated_ngram_chars
-        else:  # a non-spaCy tokenizer may put spaces inside words: use datatrove's own loops
-            top_chars, dup_chars = _reference_top_chars(words), _reference_dup_chars(words)
+        ngrams = NGramRepetition(analyze(text, p.language).words)  # any words, spaces inside them included
+        top_chars, dup_chars = ngrams.top_ngram_chars, ngrams.duplicated_ngram_chars
         for n, frac in p.top_n_grams:
             chars = top_chars(n)
             if chars is None:
@@ -135,18 +125,6 @@ class GopherRepetitionFilter(LanguageAwareFilter):
                 if stop_early:
                     return verdict
         return verdict
-
-
-def _reference_top_chars(words: list[str]):
-    def top_chars(n: int) -> int | None:
-        n_grams = get_n_grams(words, n)
-        return find_top_duplicate(n_grams) if n_grams else None
-
-    return top_chars
-
-
-def _reference_dup_chars(words: list[str]):
-    return lambda n: find_all_duplicate(words, n)
 
 
 @register_stage("gopher_repetition", GopherRepetitionParams)
