@@ -26,7 +26,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from datatrove.pipeline.filters.gopher_repetition_filter import find_all_duplicate, find_top_duplicate, get_n_grams
 
 
 @lru_cache(maxsize=1)
@@ -79,6 +78,8 @@ class NGramRepetition:
         if self.n_words - n + 1 <= 0:
             return None
         if self._kernels is None or self._spaces_in_words:
+            from datatrove.pipeline.filters.gopher_repetition_filter import find_top_duplicate, get_n_grams
+
             return find_top_duplicate(get_n_grams(self.words, n))
         best = np.empty(2, dtype=np.int64)
         while len(self._levels) < n:
@@ -98,7 +99,11 @@ class NGramRepetition:
             raise ValueError(f"n-gram size must be at least 1, got {n}")  # datatrove's loop never ends
         if self.n_words - n + 1 <= 0:
             return 0
-        if self._kernels is None:
+        repeated = (
+            -1 if self._kernels is None else self._kernels.duplicated_chars(self.codes, self.offsets, self.prefix, n)
+        )
+        if repeated < 0:
+            from datatrove.pipeline.filters.gopher_repetition_filter import find_all_duplicate
+
             return find_all_duplicate(self.words, n)
-        repeated = int(self._kernels.duplicated_chars(self.codes, self.offsets, self.prefix, n))
-        return find_all_duplicate(self.words, n) if repeated < 0 else repeated
+        return int(repeated)
