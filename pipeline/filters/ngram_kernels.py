@@ -64,10 +64,11 @@ def _best(counts: np.ndarray, first: np.ndarray, n_ids: int, best: np.ndarray) -
 
 
 @njit(cache=True)
-def index_words(codes: np.ndarray, offsets: np.ndarray, prefix: np.ndarray, ids: np.ndarray, best: np.ndarray) -> bool:
-    """Word i is ``codes[offsets[i]:offsets[i + 1]]``. Fill ``prefix`` (``prefix[i]``: hash of the first i words
-    joined), ``ids`` (dense word ids, first occurrence first) and ``best`` (count and first position of the most
-    frequent word). False when hash collisions made the comparisons exceed their budget (gave up)."""
+def _index_hashed(
+    codes: np.ndarray, offsets: np.ndarray, hashes: np.ndarray, ids: np.ndarray, best: np.ndarray
+) -> bool:
+    """Dense word ids (first occurrence first) into ``ids`` and the most frequent word into ``best``, from the
+    words' hashes; False when hash collisions made the comparisons exceed their budget (gave up)."""
     n = offsets.shape[0] - 1
     budget = np.array([2 * offsets[n] + _BUDGET_SLACK], dtype=np.int64)
     bits = _table_bits(n)
@@ -77,15 +78,8 @@ def index_words(codes: np.ndarray, offsets: np.ndarray, prefix: np.ndarray, ids:
     counts = np.empty(n, dtype=np.int64)
     first = np.empty(n, dtype=np.int64)
     n_ids = 0
-    prefix[0] = 0
     for i in range(n):
-        start, end = offsets[i], offsets[i + 1]
-        h = np.uint64(0)
-        power = _ONE
-        for j in range(start, end):
-            h = h * _BASE + np.uint64(codes[j]) + _ONE
-            power *= _BASE
-        prefix[i + 1] = prefix[i] * power + h
+        h = hashes[i]
         tag = h >> _U32
         slot = np.int64((h * _MIX) >> shift)
         while True:
@@ -99,7 +93,7 @@ def index_words(codes: np.ndarray, offsets: np.ndarray, prefix: np.ndarray, ids:
                 break
             if entry >> _U32 == tag:
                 q = np.int64(entry & _LOW32) - 1
-                if _same_span(codes, offsets[q], offsets[q + 1], start, end, budget):
+                if _same_span(codes, offsets[q], offsets[q + 1], offsets[i], offsets[i + 1], budget):
                     ids[i] = ids[q]
                     counts[ids[q]] += 1
                     break
@@ -111,30 +105,62 @@ def index_words(codes: np.ndarray, offsets: np.ndarray, prefix: np.ndarray, ids:
 
 
 @njit(cache=True)
+def index_words(codes: np.ndarray, offsets: np.ndarray, prefix: np.ndarray, ids: np.ndarray, best: np.ndarray) -> bool:
+    """Word i is ``codes[offsets[i]:offsets[i + 1]]``. Fill ``prefix`` (``prefix[i]``: hash of the first i words
+    joined), ``ids`` (dense word ids, first occurrence first) and ``best`` (count and first position of the most
+    frequent word). False when hash collisions made the comparisons exceed their budget (gave up)."""
+    n = offsets.shape[0] - 1
+    hashes = np.empty(n, dtype=np.uint64)
+    prefix[0] = 0
+    for i in range(n):
+        h = np.uint64(0)
+        power = _ONE
+        for j in range(offsets[i], offsets[i + 1]):
+            h = h * _BASE + np.uint64(codes[j]) + _ONE
+            power *= _BASE
+        hashes[i] = h
+        prefix[i + 1] = prefix[i] * power + h
+    return _index_hashed(codes, offsets, hashes, ids, best)
+
+
+@njit(cache=True)
 def split_and_index(
     spaced: np.ndarray, codes: np.ndarray, offsets: np.ndarray, prefix: np.ndarray, ids: np.ndarray, best: np.ndarray
 ) -> int:
-    """Split the code points of ``" ".join(words)`` at its spaces into ``codes`` (``"".join(words)``) and
-    ``offsets``, then ``index_words``. Returns the number of spaces (more than ``len(words) - 1``: a word holds a
-    space, the split is wrong and nothing is indexed), or -1 when ``index_words`` gave up."""
+    """``index_words`` of the words in ``spaced``, the code points of ``" ".join(words)``, split at its spaces
+    into ``codes`` (``"".join(words)``) and ``offsets`` in the same pass. Returns the number of spaces (more than
+    ``len(words) - 1``: a word holds a space, the split is wrong and nothing is indexed), or -1 when the index gave
+    up."""
     n = offsets.shape[0] - 1
+    hashes = np.empty(n, dtype=np.uint64)
     k = 0
-    separators = 0
+    word = 0
     offsets[0] = 0
+    prefix[0] = 0
+    h = np.uint64(0)
+    power = _ONE
     for j in range(spaced.shape[0]):
         c = spaced[j]
         if c == _SPACE:
-            separators += 1
-            if separators >= n:
-                return separators
-            offsets[separators] = k
+            if word + 1 >= n:
+                return word + 1
+            hashes[word] = h
+            prefix[word + 1] = prefix[word] * power + h
+            word += 1
+            offsets[word] = k
+            h = np.uint64(0)
+            power = _ONE
         else:
             codes[k] = c
             k += 1
+            h = h * _BASE + np.uint64(c) + _ONE
+            power *= _BASE
+    hashes[word] = h
+    prefix[word + 1] = prefix[word] * power + h
     offsets[n] = k
-    if not index_words(codes, offsets, prefix, ids, best):
+    if not _index_hashed(codes, offsets, hashes, ids, best):
         return -1
-    return separators
+    return word
 
 
 @njit(cache=True)
@@ -182,7 +208,7 @@ def duplicated_chars(codes: np.ndarray, offsets: np.ndarray, prefix: np.ndarray,
         max_length = max(max_length, offsets[i + n] - offsets[i])
     powers = _powers(max_length)
     budget = np.array([2 * offsets[m + n - 1] + _BUDGET_SLACK], dtype=np.int64)
-    bits = _table_bits(m)
+    bits = _table_bits(2 * m)  # load factor at most 1/4: most n-grams are new, and new ones probe longest
     mask = (1 << bits) - 1
     shift = np.uint64(64 - bits)
     table = np.zeros(1 << bits, dtype=np.uint64)  # (top 32 bits of the hash, position + 1); 0: empty
