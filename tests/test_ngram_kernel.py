@@ -85,6 +85,8 @@ ADVERSARIAL = {
     "lone surrogates": ["a\ud800", "\udfff", "a", "\ud800\udfff", "😀"] * 8,
     "control characters": ["\x00", "a\x00", "\x00a", "\x1c", "\x7f"] * 10,
     "words with spaces": ["a b", "c", "a", "b c", "a b", "c"] * 6 + [" ", "", " "] * 4,
+    "words with spaces, ties": ["a b", "c", "a", "b c", "d", "a", "b", "c"],
+    "multi-word tokens": ["Việt Nam", "là", "Việt", "Nam", "là", "Việt Nam", "là"] * 5,
     "other whitespace inside words": ["a\tb", "c\n", "a", "\tb", "c\u00a0"] * 9,
     "long words": ["w" * 5000, "v" * 4999 + "w", "w" * 5000] * 4,
     "thue-morse collisions": [TM, TM_BAR, TM, "x", TM_BAR, TM_BAR, TM] * 3,
@@ -100,7 +102,7 @@ def test_random_word_lists_equal_datatrove():
     """Short words over a tiny alphabet: many ties and many "".join n-grams equal across different word tuples."""
     rng = random.Random(16)
     for _ in range(400):
-        alphabet = rng.choice(["ab", "abc", "a😀", "x"])
+        alphabet = rng.choice(["ab", "abc", "a😀", "x", "a ", "a b"])  # spaces: " ".join is ambiguous too
         words = ["".join(rng.choices(alphabet, k=rng.randint(0, 3))) for _ in range(rng.randint(0, 60))]
         assert ours(words) == reference(words), words
 
@@ -130,6 +132,17 @@ def test_colliding_ngrams_past_the_budget_fall_back_to_datatrove():
     assert ours(words) == reference(words)
 
 
+def test_colliding_spaced_ngrams_past_the_budget_fall_back_to_datatrove():
+    """The same with words holding a space (the " ".join strings are compared): the compiled count gives up."""
+    rng = random.Random(7)
+    words = ["p" * 1000 + " " + rng.choice([TM, TM_BAR]) for _ in range(120)]
+    measures = NGramRepetition(words)
+    assert measures._spaced is not None and measures._kernels is not None
+    assert not ngram_repetition.kernels().top_spans(measures._spaced, measures.offsets, 2, np.empty(2, np.int64))
+    assert measures.top_ngram_chars(2) == find_top_duplicate(get_n_grams(words, 2))
+    assert ours(words) == reference(words)
+
+
 def test_many_colliding_words_fall_back_to_datatrove():
     """Sixty-four distinct words with one hash: the word index gives up and every measure is datatrove's."""
     blocks = [TM, TM_BAR]
@@ -137,6 +150,15 @@ def test_many_colliding_words_fall_back_to_datatrove():
     measures = NGramRepetition(words)
     assert measures._kernels is None
     assert ours(words) == reference(words)
+
+
+def test_words_with_spaces_are_counted_as_joined_strings():
+    """("a b", "c") and ("a", "b c") are one " ".join 2-gram, as in datatrove's Counter: the compiled count of
+    strings, not of word tuples, and no fallback."""
+    words = ["a b", "c", "x", "a", "b c", "y", "a b", "c"]
+    measures = NGramRepetition(words)
+    assert measures._spaced is not None and measures._kernels is not None
+    assert measures.top_ngram_chars(2) == 3 * len("a b c") == find_top_duplicate(get_n_grams(words, 2))
 
 
 def test_kernel_arrays_hold_the_joined_words():

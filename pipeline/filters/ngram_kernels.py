@@ -1,10 +1,12 @@
 """numba kernels of ``ngram_repetition``: word ids, word n-gram ids and datatrove's duplicate n-gram scan.
 
 Integers only: the words arrive as the code points of ``" ".join(words)`` (uint32). Strings are hashed with a
-polynomial hash modulo the Mersenne prime 2**61 - 1 over a prefix array, so the hash of any span costs one
-multiplication; the hash tables use open addressing with linear probing, and a hash match is confirmed by
-comparing the code points themselves (or an exact integer key), so the answers never depend on the hash.
-Importing this module imports numba; compiled code is cached on disk (``cache=True``).
+polynomial hash modulo 2**64 kept at word boundaries (``prefix[i]``: the hash of the first i words joined), so the
+hash of any run of words costs one multiplication. The hash tables use open addressing with linear probing; a
+match of the hash (its top 32 bits in the table entry) is confirmed by comparing the code points themselves (or an
+exact integer key), so the answers never depend on the hash. Polynomial hashes modulo 2**64 can be made to collide
+(Thue-Morse strings), so each comparing kernel charges the characters it compares to a budget of twice what true
+matches can cost, plus a constant, and gives up past it; the caller then uses datatrove's loop. Importing this module imports numba; compiled code is cached on disk (``cache=True``).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def _same_span(codes: np.ndarray, s1: int, e1: int, s2: int, e2: int, budget: np
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _powers(max_length: int) -> np.ndarray:
     powers = np.empty(max_length + 1, dtype=np.uint64)
     powers[0] = _ONE
@@ -42,7 +44,7 @@ def _powers(max_length: int) -> np.ndarray:
     return powers
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _table_bits(entries: int) -> int:
     """log2 of a power-of-two table size at least twice ``entries`` (load factor at most one half)."""
     bits = 1
@@ -51,7 +53,7 @@ def _table_bits(entries: int) -> int:
     return bits
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _best(counts: np.ndarray, first: np.ndarray, n_ids: int, best: np.ndarray) -> None:
     """The highest count and the first position of its id; ids number the n-grams in order of first occurrence,
     so the smallest id among equal counts is the one ``Counter.most_common(1)`` returns."""
@@ -63,7 +65,7 @@ def _best(counts: np.ndarray, first: np.ndarray, n_ids: int, best: np.ndarray) -
     best[1] = first[top]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _index_hashed(
     codes: np.ndarray, offsets: np.ndarray, hashes: np.ndarray, ids: np.ndarray, best: np.ndarray
 ) -> bool:
@@ -104,7 +106,7 @@ def _index_hashed(
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def index_words(codes: np.ndarray, offsets: np.ndarray, prefix: np.ndarray, ids: np.ndarray, best: np.ndarray) -> bool:
     """Word i is ``codes[offsets[i]:offsets[i + 1]]``. Fill ``prefix`` (``prefix[i]``: hash of the first i words
     joined), ``ids`` (dense word ids, first occurrence first) and ``best`` (count and first position of the most
@@ -123,7 +125,7 @@ def index_words(codes: np.ndarray, offsets: np.ndarray, prefix: np.ndarray, ids:
     return _index_hashed(codes, offsets, hashes, ids, best)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def split_and_index(
     spaced: np.ndarray, codes: np.ndarray, offsets: np.ndarray, prefix: np.ndarray, ids: np.ndarray, best: np.ndarray
 ) -> int:
@@ -163,7 +165,7 @@ def split_and_index(
     return word
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def next_level(previous: np.ndarray, words: np.ndarray, k: int, ids: np.ndarray, best: np.ndarray) -> None:
     """Dense ids of the word k-grams (``ids[i]`` for the k-gram starting at word i, first occurrence first) from
     the ids of the (k-1)-grams and of the words: a k-gram is the exact pair (its (k-1)-gram, its last word)."""
@@ -196,7 +198,7 @@ def next_level(previous: np.ndarray, words: np.ndarray, k: int, ids: np.ndarray,
     _best(counts, first, n_ids, best)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def duplicated_chars(codes: np.ndarray, offsets: np.ndarray, prefix: np.ndarray, n: int) -> int:
     """datatrove's ``find_all_duplicate(words, n)``: walk the n-grams of ``"".join`` strings, keep a set of those
     seen; a repeat adds its length and jumps n words ahead, a new one is added and the walk moves one word on."""
@@ -235,3 +237,53 @@ def duplicated_chars(codes: np.ndarray, offsets: np.ndarray, prefix: np.ndarray,
                     return -1
             slot = (slot + 1) & mask
     return repeated
+
+
+@njit(cache=True, nogil=True)
+def top_spans(spaced: np.ndarray, offsets: np.ndarray, n: int, best: np.ndarray) -> bool:
+    """``Counter.most_common(1)`` of the ``" ".join`` n-grams as strings, for words that may hold spaces (where
+    equal strings can come from different word tuples): the n-gram at word i is the span of ``spaced`` (the code
+    points of ``" ".join(words)``) from ``offsets[i] + i`` to ``offsets[i + n] + i + n - 1``, ``offsets`` being the
+    word offsets in ``"".join(words)``. Fills ``best`` (count, first position); False when it gave up."""
+    total = spaced.shape[0]
+    prefix = np.empty(total + 1, dtype=np.uint64)
+    prefix[0] = 0
+    for j in range(total):
+        prefix[j + 1] = prefix[j] * _BASE + np.uint64(spaced[j]) + _ONE
+    m = offsets.shape[0] - n
+    max_length = 0
+    for i in range(m):
+        max_length = max(max_length, offsets[i + n] - offsets[i] + n - 1)
+    powers = _powers(max_length)
+    budget = np.array([2 * n * (total + 1) + _BUDGET_SLACK], dtype=np.int64)  # a character is in n spans at most
+    bits = _table_bits(m)
+    mask = (1 << bits) - 1
+    shift = np.uint64(64 - bits)
+    table = np.zeros(1 << bits, dtype=np.uint64)  # (top 32 bits of the hash, first position + 1); 0: empty
+    counts = np.zeros(m, dtype=np.int64)  # by first position
+    for i in range(m):
+        start, end = offsets[i] + i, offsets[i + n] + i + n - 1
+        h = prefix[end] - prefix[start] * powers[end - start]
+        tag = h >> _U32
+        slot = np.int64((h * _MIX) >> shift)
+        while True:
+            entry = table[slot]
+            if entry == 0:
+                table[slot] = (tag << _U32) | np.uint64(i + 1)
+                counts[i] = 1
+                break
+            if entry >> _U32 == tag:
+                q = np.int64(entry & _LOW32) - 1
+                if _same_span(spaced, offsets[q] + q, offsets[q + n] + q + n - 1, start, end, budget):
+                    counts[q] += 1
+                    break
+                if budget[0] < 0:
+                    return False
+            slot = (slot + 1) & mask
+    top = 0
+    for i in range(1, m):
+        if counts[i] > counts[top]:
+            top = i
+    best[0] = counts[top]
+    best[1] = top
+    return True

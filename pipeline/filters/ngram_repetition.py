@@ -4,21 +4,24 @@ datatrove's ``GopherRepetitionFilter`` builds a Python string for every n-gram o
 them in a ``Counter`` or a ``set``. Here numba kernels (``ngram_kernels``) run the same loops over integers:
 
 * the words are joined by spaces once and encoded as code points; one pass splits them into words, builds the
-  ``"".join`` buffer and its polynomial prefix hash (modulo the prime 2**61 - 1), and gives every word a dense id
-  (first occurrence first) in a hash table whose equality test compares the words' code points;
+  ``"".join`` buffer and a polynomial hash of every prefix of whole words (modulo 2**64), and gives every word a
+  dense id (first occurrence first) in a hash table whose equality test compares the words' code points;
 * ``top_ngram_chars`` (datatrove's ``find_top_duplicate(get_n_grams(words, n))``, ``" ".join`` n-grams in a
   ``Counter``, ``most_common(1)``): the n-grams of size k get dense ids from the pair (id of the (k-1)-gram, id of
   the next word), in a hash table keyed by that exact pair, and are counted. ``" ".join`` is one-to-one on word
   tuples when no word holds a space, so equal ids are equal strings; ties go to the smallest id, the n-gram seen
-  first, as in ``most_common(1)``. A word with a space in it sends this measure to datatrove's own loop;
+  first, as in ``most_common(1)``. When a word holds a space (some non-spaCy tokenizers), the ``" ".join`` strings
+  themselves are counted instead, as spans of the joined buffer compared character by character;
 * ``duplicated_ngram_chars`` (datatrove's ``find_all_duplicate(words, n)``, ``"".join`` n-grams in a ``set``,
   where ``("ab", "c")`` and ``("a", "bc")`` are the same n-gram, skipping ahead by n after a repeat): datatrove's
   scan, with a hash table of the n-grams seen whose equality test compares the characters of the two spans of the
-  ``"".join`` buffer. A hash collision costs a comparison, never a wrong answer.
+  ``"".join`` buffer.
 
-Without numba the measures come from datatrove's functions themselves. ``tests/test_ngram_kernel.py`` and
-``tests/test_filters_parity_gopher.py`` check both measures against datatrove's functions on real documents and
-adversarial word lists.
+A hash collision costs a comparison, never a wrong answer; a document crafted so that hashes collide en masse
+(Thue-Morse strings collide modulo 2**64) exhausts a comparison budget of about twice its length, and that measure
+comes from datatrove's loop instead, so the time stays bounded. Without numba every measure comes from datatrove's
+functions. ``tests/test_ngram_kernel.py`` and ``tests/test_filters_parity_gopher.py`` check the measures against
+datatrove's functions on real documents and adversarial word lists.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ class NGramRepetition:
         self._kernels = kernels() if self.n_words else None
         self._levels: list[np.ndarray] = []  # ids of the word k-grams for k = 1, 2, ...
         self._top: list[tuple[int, int]] = []  # (count, first position) of the most frequent k-gram
-        self._spaces_in_words = False
+        self._spaced: np.ndarray | None = None  # the code points of " ".join(words), kept when a word holds a space
         if self._kernels is None:
             return
         spaced = np.frombuffer(" ".join(words).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
@@ -59,7 +62,7 @@ class NGramRepetition:
         best = np.empty(2, dtype=np.int64)
         indexed = self._kernels.split_and_index(spaced, self.codes, self.offsets, self.prefix, ids, best)
         if indexed > n - 1:  # a word holds a space: split by the words' lengths instead
-            self._spaces_in_words = True
+            self._spaced = spaced
             self.codes = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
             self.offsets[0] = 0
             np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=n), out=self.offsets[1:])
@@ -77,11 +80,14 @@ class NGramRepetition:
             raise ValueError(f"n-gram size must be at least 1, got {n}")
         if self.n_words - n + 1 <= 0:
             return None
-        if self._kernels is None or self._spaces_in_words:
-            from datatrove.pipeline.filters.gopher_repetition_filter import find_top_duplicate, get_n_grams
-
-            return find_top_duplicate(get_n_grams(self.words, n))
         best = np.empty(2, dtype=np.int64)
+        if self._kernels is not None and self._spaced is not None:  # a word holds a space: compare the strings
+            if not self._kernels.top_spans(self._spaced, self.offsets, n, best):
+                return self._datatrove_top(n)
+            position = int(best[1])
+            return (int(self.offsets[position + n] - self.offsets[position]) + n - 1) * int(best[0])
+        if self._kernels is None:
+            return self._datatrove_top(n)
         while len(self._levels) < n:
             k = len(self._levels) + 1
             ids = np.empty(self.n_words - k + 1, dtype=np.int64)
@@ -91,6 +97,11 @@ class NGramRepetition:
         count, position = self._top[n - 1]
         length = int(self.offsets[position + n] - self.offsets[position]) + n - 1  # the spaces of " ".join
         return length * count
+
+    def _datatrove_top(self, n: int) -> int:
+        from datatrove.pipeline.filters.gopher_repetition_filter import find_top_duplicate, get_n_grams
+
+        return find_top_duplicate(get_n_grams(self.words, n))
 
     # --- duplicated n-grams: "".join n-grams, skip-ahead scan ---------------------------------------------------
     def duplicated_ngram_chars(self, n: int) -> int:
