@@ -244,11 +244,6 @@ class WordAnalysis:
                 self._words = segmenter.words(text)
 
     @cached_property
-    def tokens_without_whitespace(self) -> bool:
-        """True when no word contains whitespace (so ``" ".join`` is one-to-one): always for chunk tokens."""
-        return self._chunks is not None or not any(len(word.split()) != 1 for word in self.words)
-
-    @cached_property
     def words(self) -> list[str]:
         if self._words is not None:
             return self._words
