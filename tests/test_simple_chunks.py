@@ -91,3 +91,18 @@ def test_declines_other_languages_and_shapes(reference, shortcut):
     assert SimpleEnglishChunks.for_language("de", spacy.blank("de").tokenizer) is None
     for chunk in ["A.", "aB.", "dont", "dont,", "(dont", "e.g.", "word's", "(word)", "x-ray", "http://a.b", "", "."]:
         assert shortcut.tokens(chunk) is None, chunk
+
+
+def test_cached_facts_of_decided_chunks_equal_the_general_ones():
+    from pipeline.filters.word_analysis import _chunk_info, chunk_tokenizer, clear_caches
+
+    clear_caches()
+    tokenizer = chunk_tokenizer("en")
+    chunks = ["word", "Word.", "I", "a", "2019", "2019.", "naïve,", "(café", '"Hello', "end!", "why?", "x)", "ok:"]
+    chunks += sorted(_web_chunks())[::50]
+    infos = tokenizer.chunk_infos(chunks)
+    decided = 0
+    for chunk, info in zip(chunks, infos, strict=True):
+        decided += tokenizer._simple.tokens(chunk) is not None
+        assert info == _chunk_info(info.tokens, tokenizer._kinds(info.tokens)), chunk
+    assert decided > len(chunks) // 2

@@ -138,6 +138,9 @@ class ChunkTokenizer:
             if tokens is None:
                 rest.append(chunk)
                 continue
+            if len(tokens) == 1:  # one word of letters, or a number: none of its characters is punctuation
+                cache[chunk] = ChunkInfo(tokens, 1, len(chunk), 1 if chunk.isalpha() else 0, "N")
+                continue
             # a word's facts depend only on its length and on being letters or digits: share them per shape
             shape = tuple(t if len(t) == 1 else ("a" if t.isalpha() else "0") * len(t) for t in tokens)
             info = shapes.get(shape)
