@@ -39,6 +39,7 @@ from common import BENCH_OUT, REPO, real_texts
 
 OUT = BENCH_OUT / "scale"
 _DIGIT = re.compile(r"\d")
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class Corpus:
@@ -69,7 +70,17 @@ class Corpus:
 
 
 def build_input(folder: Path, target_bytes: int, files: int, near_dup: float, seed: int) -> tuple[int, int]:
-    """``files`` JSON-lines files holding at least ``target_bytes`` of text; returns (documents, text bytes)."""
+    """``files`` JSON-lines files holding at least ``target_bytes`` of text; returns (documents, text bytes).
+
+    The generator is deterministic, so an input already built with the same settings (``<folder>.built.json``) is
+    reused.
+    """
+    settings = {"target_bytes": target_bytes, "files": files, "near_dup": near_dup, "seed": seed}
+    marker = folder.with_name(folder.name + ".built.json")  # beside the folder: the recipe reads all of it
+    if marker.exists():
+        built = json.loads(marker.read_text())
+        if built.get("settings") == settings:
+            return built["documents"], built["text_bytes"]
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     corpus = Corpus(seed)
@@ -84,6 +95,7 @@ def build_input(folder: Path, target_bytes: int, files: int, near_dup: float, se
     finally:
         for f in outs:
             f.close()
+    marker.write_text(json.dumps({"settings": settings, "documents": docs, "text_bytes": size}))
     return docs, size
 
 
@@ -94,6 +106,7 @@ class MemoryWatch:
         self.root_pid = root_pid
         self.logs = logs
         self.peaks: dict[tuple[str, int], float] = {}  # (phase, pid) -> MB
+        self.cpu: dict[int, float] = {}  # pid -> CPU seconds (user + system) when last seen
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -126,7 +139,10 @@ class MemoryWatch:
                 try:
                     with open(f"/proc/{pid}/status") as f:
                         rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
-                except (OSError, StopIteration):
+                    with open(f"/proc/{pid}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    self.cpu[pid] = (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+                except (OSError, StopIteration, IndexError, ValueError):
                     continue
                 key = (phase, pid)
                 self.peaks[key] = max(self.peaks.get(key, 0.0), rss / 1024)
@@ -193,6 +209,7 @@ def run_size(mult: int, args: argparse.Namespace) -> dict:
         "input_built_s": built,
         "wall_s": wall,
         "mb_per_s": size / 1e6 / wall,
+        "cpu_s": sum(watch.cpu.values()),  # every process of the run, as last polled (misses <0.2 s of each)
         "peak_rss_mb": peaks,
         "work_mb": du_mb(output / "work"),
         "dedup_work_mb": du_mb(output / "work" / "minhash_dedup"),
@@ -209,20 +226,27 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--tasks-per-x", type=int, default=4, help="tasks (and input files) per 1x of input")
     parser.add_argument("--near-dup", type=float, default=0.1, help="share of documents that near-duplicate another")
+    parser.add_argument("--build-only", action="store_true", help="only build (or check) the inputs, run nothing")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
     header = (
-        f"{'size':>5} {'docs':>9} {'MB':>8} {'tasks':>5} {'wall s':>8} {'MB/s':>6} {'docs RSS':>9} "
+        f"{'size':>5} {'docs':>9} {'MB':>8} {'tasks':>5} {'wall s':>8} {'CPU s':>8} {'MB/s':>6} {'docs RSS':>9} "
         f"{'bucket RSS':>10} {'cluster RSS':>11} {'main RSS':>8} {'work/ MB':>9} {'dedup MB':>9} {'dups':>7} reconciled"
     )
+    if args.build_only:
+        for mult in (int(x) for x in args.sizes.split(",")):
+            target = int(args.base_mb * mult * 1e6)
+            docs, size = build_input(OUT / f"input_{mult}x", target, args.tasks_per_x * mult, args.near_dup, mult)
+            print(f"{mult}x: {docs:,} documents, {size / 1e6:.1f} MB of text in {OUT / f'input_{mult}x'}")
+        return 0
     print(header)
     for mult in (int(x) for x in args.sizes.split(",")):
         r = run_size(mult, args)
         rows.append(r)
         p = r["peak_rss_mb"]
         print(
-            f"{r['x']:>4}x {r['documents']:>9,} {r['text_mb']:>8.1f} {r['tasks']:>5} {r['wall_s']:>8.1f} "
+            f"{r['x']:>4}x {r['documents']:>9,} {r['text_mb']:>8.1f} {r['tasks']:>5} {r['wall_s']:>8.1f} {r['cpu_s']:>8.1f} "
             f"{r['mb_per_s']:>6.2f} {p.get('documents', 0):>9.0f} {p.get('buckets', 0):>10.0f} "
             f"{p.get('clusters', 0):>11.0f} {p.get('main', 0):>8.0f} {r['work_mb']:>9.1f} {r['dedup_work_mb']:>9.1f} "
             f"{r['near_duplicates_removed'] or 0:>7,} {r['reconciled']}",
