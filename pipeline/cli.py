@@ -15,6 +15,7 @@ Running the same ``curate run`` again resumes: finished tasks are skipped and un
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import subprocess
 import sys
@@ -100,6 +101,15 @@ def _summary(stats: dict, manifest: dict, output_dir: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    gc.disable()  # start-up builds objects that live as long as the run: see _freeze_startup_objects
+    try:
+        return _run_recipe(args)
+    finally:
+        gc.unfreeze()  # the run's objects can be collected again (``main`` called in-process, e.g. by tests)
+        gc.enable()
+
+
+def _run_recipe(args: argparse.Namespace) -> int:
     from pipeline import logs
     from pipeline.executors import build_executors, init_ray
     from pipeline.finalize import FinalizeRun, finalize_output
@@ -157,6 +167,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     executors = build_executors(plan, cfg, args.workers)
     if cfg.kind == "ray":
         init_ray(cfg)
+    _freeze_startup_objects()
     try:
         if local_output and cfg.kind == "local":
             first = next(p for p in plan.phases if p.per_task)  # prepare phases (an index) read no documents
@@ -185,6 +196,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             exit_codes.UNRECONCILED,
         )
     return report_code
+
+
+def _freeze_startup_objects() -> None:
+    """Move everything built so far (modules, models, the plan) out of the garbage collector's sight.
+
+    Those objects live as long as the run, yet every full collection walked them all again: during start-up
+    (imports, models) and during the run (measured on the e2e benchmark: 0.9 of 19 CPU-s). So start-up runs with
+    the collector off (it makes little garbage: a few thousand objects, not worth a collection's 0.2 s), then
+    ``gc.freeze`` takes everything out of later full collections until ``cmd_run`` unfreezes it. It changes what
+    is scanned, never what is freed by reference counting; forked workers share the frozen pages."""
+    gc.freeze()
+    gc.enable()
 
 
 def _report_after_run(output_dir: str) -> int:
@@ -332,6 +355,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `curate stages | head`: the reader went away; that is not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
         return 0
+    finally:
+        if argv is None:  # the process's own command line (``curate ...``): the interpreter exits next
+            # everything is written and closed: spare the exit its last full collection over every object
+            # (0.9 CPU-s after a run: modules, spaCy, Presidio); memory goes back to the system all the same
+            gc.freeze()
 
 
 if __name__ == "__main__":
