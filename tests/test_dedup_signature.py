@@ -10,7 +10,14 @@ import pytest
 from conftest import SHARED
 from datasketch import MinHash, MinHashLSH
 
-from pipeline.dedup.minhash_signature import MinHasher, band_hashes, candidate_probability, lsh_params
+from pipeline.dedup.minhash_signature import (
+    KNOWN_BANDING,
+    MinHasher,
+    affine32_permutations,
+    band_hashes,
+    candidate_probability,
+    lsh_params,
+)
 from pipeline.dedup.shingles import Normalisation, shingle_bytes, shingle_hashes, text_shingle_hashes, words
 
 
@@ -67,6 +74,19 @@ def test_shingles_and_bad_input():
     for junk in ("日本語のテキストです。東京は大きい都市です。", "\x00\x01\ufffd\udcff binary \x7f", "a" * 100_000):
         hashes = text_shingle_hashes(junk, 5, norm)
         assert MinHasher(32, 1).signature(hashes).shape == (32,)
+
+
+def test_known_banding_and_permutations_are_datasketchs():
+    from datasketch.lsh import _optimal_param
+
+    for (threshold, num_perm, fp, fn), banding in KNOWN_BANDING.items():
+        assert _optimal_param(threshold, num_perm, fp, fn) == banding
+    for num_perm, seed in [(256, 1), (128, 3), (7, 0)]:
+        reference = MinHash(num_perm=num_perm, seed=seed)
+        assert reference.scheme == "affine32"
+        a, b = affine32_permutations(num_perm, seed)
+        assert a.dtype == b.dtype == np.uint32
+        assert np.array_equal(a, reference.permutations[0]) and np.array_equal(b, reference.permutations[1])
 
 
 def test_banding_is_datasketchs_rule():

@@ -51,6 +51,17 @@ def _min_permuted():
     return njit(cache=True, nogil=True)(_min_permuted_py)
 
 
+def affine32_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``datasketch.MinHash(num_perm, seed).permutations`` of its default ``affine32`` scheme: odd ``a`` and any
+    ``b`` (uint32) drawn from ``RandomState(seed)``, whose streams NumPy keeps fixed across versions. Computed
+    here rather than read from a ``MinHash``: importing datasketch imports scipy (0.5 CPU-s per process); the
+    tests compare both, and signatures, with datasketch's own."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
 class MinHasher:
     """Signatures of shingle-hash arrays: ``signature(hashes)`` equals ``datasketch.MinHash`` fed the shingles.
 
@@ -60,13 +71,8 @@ class MinHasher:
     def __init__(self, num_perm: int = 256, seed: int = 1, use_numba: bool = True):
         self.num_perm = num_perm
         self.seed = seed
-        from datasketch import MinHash  # noqa: PLC0415 - datasketch imports scipy
-
         self.use_numba = use_numba and _min_permuted() is not None
-        reference = MinHash(num_perm=num_perm, seed=seed)
-        if reference.scheme != "affine32":  # pragma: no cover - guards a future datasketch default change
-            raise RuntimeError(f"datasketch's default MinHash scheme is {reference.scheme!r}, expected 'affine32'")
-        a, b = reference.permutations
+        a, b = affine32_permutations(num_perm, seed)
         self.a = np.asarray(a, dtype=np.uint32)[None, :]
         self.b = np.asarray(b, dtype=np.uint32)[None, :]
         self.a64 = self.a[0].astype(np.uint64)
@@ -97,10 +103,27 @@ class MinHasher:
 def lsh_params(
     threshold: float, num_perm: int, false_positive_weight: float, false_negative_weight: float
 ) -> tuple[int, int]:
-    """``(bands, rows)`` by datasketch's rule: minimise the weighted false-positive + false-negative areas."""
-    from datasketch.lsh import _optimal_param
+    """``(bands, rows)`` by datasketch's rule: minimise the weighted false-positive + false-negative areas.
+
+    Common settings come from ``KNOWN_BANDING`` (datasketch's answers, checked against it by the tests): the rule
+    integrates with scipy, and importing datasketch and scipy costs 0.5 CPU-s in every process that plans a run."""
+    known = KNOWN_BANDING.get((threshold, num_perm, false_positive_weight, false_negative_weight))
+    if known is not None:
+        return known
+    from datasketch.lsh import _optimal_param  # noqa: PLC0415 - imports scipy: only for other settings
 
     return _optimal_param(threshold, num_perm, false_positive_weight, false_negative_weight)
+
+
+# datasketch.lsh._optimal_param(threshold, num_perm, 0.1, 0.9): the default weights of ``minhash_dedup``
+KNOWN_BANDING: dict[tuple[float, int, float, float], tuple[int, int]] = {
+    (threshold, num_perm, 0.1, 0.9): banding
+    for num_perm, answers in {
+        128: {0.5: (32, 4), 0.6: (25, 5), 0.7: (20, 6), 0.75: (16, 8), 0.8: (14, 9), 0.85: (11, 11), 0.9: (8, 16)},
+        256: {0.5: (42, 4), 0.6: (42, 6), 0.7: (32, 8), 0.75: (28, 9), 0.8: (23, 11), 0.85: (18, 14), 0.9: (13, 19)},
+    }.items()
+    for threshold, banding in answers.items()
+}
 
 
 def candidate_probability(similarity: float, bands: int, rows: int) -> float:
