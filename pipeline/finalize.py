@@ -104,7 +104,7 @@ class IdLedger:
         counts: Counter = Counter()
         for path in self.paths:
             with folder.open(path, "rb") as f:
-                ids = pq.read_table(f, columns=["id"]).column("id")
+                ids = pq.ParquetFile(f).read(columns=["id"]).column("id")
             mask = np.isin(self._hash(ids), repeated)
             counts.update(np.asarray(ids.to_pylist(), dtype=object)[mask].tolist())
         dupes = {i: n for i, n in counts.items() if n > 1}
@@ -115,7 +115,7 @@ def _count_sources(folder: Any, paths: list[str], ids: IdLedger) -> Counter:
     counts: Counter = Counter()
     for path in paths:
         with folder.open(path, "rb") as f:
-            table = pq.read_table(f, columns=["id", "source"])
+            table = pq.ParquetFile(f).read(columns=["id", "source"])  # read_table imports pandas
         counts.update(table.column("source").to_pylist())
         ids.add(path, table.column("id"))
     return counts

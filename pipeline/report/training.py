@@ -74,7 +74,7 @@ def training_tokens(folder: Any, options: Any) -> dict | None:
     repeated = 0
     for path in sorted(folder.glob("tokens/*.parquet")):
         with folder.open(path, "rb") as f:
-            table = pq.read_table(f, columns=["source", "tokens", "repetition"])
+            table = pq.ParquetFile(f).read(columns=["source", "tokens", "repetition"])  # read_table imports pandas
         for src, n, rep in zip(*(table.column(c).to_pylist() for c in ("source", "tokens", "repetition")), strict=True):
             written[src] += n
             sequences[src] += 1

@@ -39,6 +39,7 @@ from pipeline.document import (
     URL,
 )
 from pipeline.readers.files import is_local
+from pipeline.writers import arrow_columns
 
 ROW_GROUP_BYTES = 32 * 2**20
 ROW_GROUP_ROWS = 10_000
@@ -150,7 +151,7 @@ class ShardedParquetWriter(PipelineStep):
                 self._file = self._folder.open(tmp, "wb")
             self._writer = pq.ParquetWriter(self._file, self.schema, compression=self.compression)
         table = pa.Table.from_arrays(
-            [pa.array(self._pending[f.name], type=f.type) for f in self.schema], schema=self.schema
+            [arrow_columns.column(self._pending[f.name], f.type) for f in self.schema], schema=self.schema
         )
         self._writer.write_table(table, row_group_size=max(self._pending_rows, 1))
         self._shard_rows += self._pending_rows
