@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.document import ATTRIBUTES_COLUMN, BASE_COLUMNS, LEDGER_COLUMNS
+from pipeline.report.arrow_numbers import numbers
 
 DATA_DIR = "data"
 REMOVED_DIR = "removed"
@@ -142,7 +143,7 @@ def column_ranges(folder: Any, files: list[str], columns: list[str]) -> dict[str
             continue
         table = pf.read(columns=present)
         for c in present:
-            values = table.column(c).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+            values = numbers(table.column(c)).astype(np.float64, copy=False)
             values = values[np.isfinite(values)]
             if values.size:
                 lo[c] = min(lo.get(c, math.inf), float(values.min()))
@@ -162,7 +163,7 @@ def _token_counts(
     n = batch.num_rows
     if TOKEN_COUNT in batch.schema.names:
         column = batch.column(TOKEN_COUNT)
-        counts = column.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        counts = numbers(column, fill=-1).astype(np.int64)
     else:
         counts = np.full(n, -1, dtype=np.int64)
     missing = np.flatnonzero(counts < 0)
@@ -254,7 +255,7 @@ def scan_output(
             columns = [c for c in dict.fromkeys(wanted) if c in names]
             for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=columns):
                 counts = _token_counts(batch, count_missing, scan)
-                nbytes = pc.binary_length(batch.column("text").fill_null("")).to_numpy(zero_copy_only=False)
+                nbytes = numbers(pc.binary_length(batch.column("text")), fill=0)  # a null text: 0 bytes
                 sources = batch.column("source").to_pylist()
                 if kept:
                     for (src,), d, t, b in _group_sums([(s,) for s in sources], counts, nbytes):
@@ -272,7 +273,7 @@ def scan_output(
                 scan.histograms[TOKEN_COUNT].add(hist_group, counts.astype(np.float64))
                 for column, histogram in scan.histograms.items():
                     if column != TOKEN_COUNT and column in names:
-                        values = batch.column(column).to_numpy(zero_copy_only=False).astype(np.float64)
+                        values = numbers(batch.column(column)).astype(np.float64)
                         histogram.add(hist_group, values)
                 _take_examples(scan, group, batch, counts, scrub)
                 if progress:
