@@ -121,7 +121,8 @@ class TokenSource:
 
 def _scrubber(folder: Any) -> tuple[Callable[[str], str], dict]:
     """The ``pii`` stage's detector (replacing what it finds with its tag), and a description of it."""
-    from pipeline.pii.scrubber import DETECTION_FILE, PiiParams, Scrubber  # noqa: PLC0415
+    # shared_scrubber: after `curate run` in the same process, the run's own scrubber when the parameters match
+    from pipeline.pii.scrubber import DETECTION_FILE, PiiParams, shared_scrubber  # noqa: PLC0415
 
     saved = None
     for path in sorted(folder.glob(f"{WORK_DIR}/*/{DETECTION_FILE}")):
@@ -130,14 +131,14 @@ def _scrubber(folder: Any) -> tuple[Callable[[str], str], dict]:
             break
     if saved:
         try:
-            scrubber = Scrubber(PiiParams(**saved["detection"], action="replace"))
+            scrubber = shared_scrubber(PiiParams(**saved["detection"], action="replace"))
             return scrubber, {"from": f"pii stage {saved.get('stage')}", **saved["detection"]}
         except (ValueError, TypeError, OSError, ImportError) as e:  # e.g. its spaCy model is not installed here
             fallback = f"the pii stage's detector could not be built here ({type(e).__name__}: {e})"
     else:
         fallback = "no pii stage in this run"
     params = PiiParams()
-    return Scrubber(params), {"from": f"defaults ({fallback})", "entities": params.entities}
+    return shared_scrubber(params), {"from": f"defaults ({fallback})", "entities": params.entities}
 
 
 def _stage_order(stats: dict | None, scan: Scan) -> list[str]:
