@@ -107,10 +107,11 @@ class ChunkTokenizer:
 
     def chunk_infos(self, chunks: list[str]) -> list[ChunkInfo]:
         cache = self._cache
-        infos = list(map(cache.get, chunks))
-        if None not in infos:
-            return infos
-        missing = list(dict.fromkeys(c for c, info in zip(chunks, infos, strict=True) if info is None))
+        try:  # a document of known chunks (most of them, once a task has warmed up) costs one pass
+            return list(map(cache.__getitem__, chunks))
+        except KeyError:
+            pass
+        missing = [c for c in dict.fromkeys(chunks) if c not in cache]
         if len(cache) + len(missing) > CHUNK_CACHE_SIZE:
             cache.clear()
             self._nlp = self._new_pipeline()
