@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 
 from rich.console import Console
+from rich.markup import escape
 
 console = Console(stderr=True, highlight=False)
 
@@ -84,7 +85,7 @@ def run_report(output: str, options=None, show_progress: bool = True) -> int:
         console.print(f"[red]error:[/red] {e}")
         return exit_codes.INVALID
     except Exception as e:  # noqa: BLE001 - one line and a distinct exit status; the data itself is untouched
-        console.print(f"[red]error:[/red] the report failed ({type(e).__name__}: {e})", markup=False)
+        console.print(f"[red]error:[/red] the report failed ({type(e).__name__}: {escape(str(e))})")
         return exit_codes.REPORT_FAILED
     console.print(headline(report), markup=False)
     console.print(f"report: {output.rstrip('/')}/{written[-1]} (and report.json, report.md)", markup=False)
@@ -94,7 +95,7 @@ def run_report(output: str, options=None, show_progress: bool = True) -> int:
             for c in report["reconciliation"]["checks"]
             if not c["ok"]
         ]
-        console.print(f"[red]error:[/red] the output does not reconcile: {'; '.join(bad)}", markup=False)
+        console.print(f"[red]error:[/red] the output does not reconcile: {escape('; '.join(bad))}")
         return exit_codes.UNRECONCILED
     return exit_codes.OK
 

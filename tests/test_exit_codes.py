@@ -82,6 +82,9 @@ def test_an_id_written_twice_fails_reconciliation_with_exit_3(tmp_path, capsys):
     report = load_json(out / "report" / "report.json")
     assert report["reconciliation"]["ok"] is False
     assert run_curate("report", out) == exit_codes.UNRECONCILED
+    err = capsys.readouterr().err
+    assert "the output does not reconcile: ids written more than once" in err
+    assert "[red]" not in err  # the colour markup is rendered, not printed as text
 
 
 def test_a_failed_report_is_exit_4_and_the_data_stays(tmp_path, capsys):
@@ -95,6 +98,8 @@ def test_a_failed_report_is_exit_4_and_the_data_stays(tmp_path, capsys):
     assert "the report failed" in err and f"curate report {out}" in err
     assert load_json(out / "stats.json")["reconciled"] and list((out / "data").glob("part-*.parquet"))
     assert run_curate("report", out) == exit_codes.REPORT_FAILED
+    err = capsys.readouterr().err
+    assert "the report failed" in err and "[red]" not in err
     (out / "report").unlink()
     assert run_curate("report", out) == exit_codes.OK
     assert json.loads((out / "report" / "report.json").read_text())["reconciliation"]["ok"] is True
