@@ -27,13 +27,15 @@ import sys
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import zstandard  # noqa: E402
-from common import run_filter_chain  # noqa: E402
-from datatrove.pipeline.filters import FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter  # noqa: E402
+from common import REPO, run_filter_chain  # noqa: E402
+
+sys.path.insert(0, str(REPO / "tests"))
 from datatrove.utils.text import split_into_parts  # noqa: E402
+from test_filters_parity_multilingual import datatrove_filters  # noqa: E402
 
 from pipeline.filters import word_analysis  # noqa: E402
 from pipeline.filters.language_filter import DEFAULT_MODEL  # noqa: E402
-from pipeline.filters.languages import fineweb2_configs, lid_label  # noqa: E402
+from pipeline.filters.languages import lid_label  # noqa: E402
 from pipeline.registry import StageContext, get_stage  # noqa: E402
 from pipeline.resources import data_path  # noqa: E402
 
@@ -62,33 +64,8 @@ def load_pages() -> dict[str, list[str]]:
 
 
 def datatrove_chain(code: str) -> list:
-    c = fineweb2_configs()[code]
-    return [
-        GopherRepetitionFilter(
-            language=code,
-            dup_para_frac=0,
-            dup_line_char_frac=0,
-            dup_para_char_frac=0,
-            dup_line_frac=c["dup_line_frac"],
-            top_n_grams=c["top_n_grams"],
-            dup_n_grams=c["dup_n_grams"],
-        ),
-        FineWebQualityFilter(
-            language=code,
-            short_line_thr=999,
-            char_duplicates_ratio=0.1,
-            line_punct_thr=c["line_punct_thr"],
-            new_line_ratio=c["new_line_ratio"],
-        ),
-        GopherQualityFilter(
-            language=code,
-            max_avg_word_length=c["max_avg_word_length"],
-            min_avg_word_length=c["min_avg_word_length"],
-            stop_words=c["stopwords"],
-            max_non_alpha_words_ratio=c["max_non_alpha_words_ratio"],
-            min_stop_words=2,
-        ),
-    ]
+    """datatrove's filters as fineweb-2-pipeline.py builds them: the parity test's own construction."""
+    return list(datatrove_filters(code).values())
 
 
 def curate_chain(code: str) -> list:
