@@ -40,6 +40,13 @@ def load_web_corpus() -> list[tuple[str, str]]:
     return docs
 
 
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    """``rows`` as a JSON-lines file at ``path`` (folders created): the input most tests feed a recipe."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
 def write_recipe(path: Path, recipe: dict) -> Path:
     path.write_text(yaml.safe_dump(recipe, sort_keys=False))
     return path

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import load_web_corpus
+from conftest import load_web_corpus, write_jsonl
 
 from classifiers.cli import holdout_split, register_cli
 from classifiers.doc_signals import SIGNAL_NAMES, WINDOW, document_signals
@@ -43,7 +43,7 @@ def web_texts() -> list[str]:
 def train_argv(folder: Path, good: list[dict], bad: list[dict]) -> list[str]:
     """``classifier train`` reading ``good`` and ``bad`` rows, written as two jsonl files in ``folder``."""
     for name, rows in (("good.jsonl", good), ("bad.jsonl", bad)):
-        (folder / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
+        write_jsonl(folder / name, rows)
     return ["classifier", "train", "--positive", str(folder / "good.jsonl"), "--negative", str(folder / "bad.jsonl")]
 
 

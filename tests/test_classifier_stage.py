@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
+from conftest import write_jsonl
 from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
@@ -208,8 +209,7 @@ def test_one_worker_run_with_a_later_phase(tmp_path):
     from pipeline.cli import main
 
     records = web_records()[:40]
-    source = tmp_path / "in.jsonl"
-    source.write_text("".join(json.dumps(r) + "\n" for r in records))
+    source = write_jsonl(tmp_path / "in.jsonl", records)
     recipe = {
         "name": "one_worker",
         "sources": [{"name": "web", "format": "jsonl", "path": str(source)}],

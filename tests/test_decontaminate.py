@@ -16,7 +16,7 @@ import string
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import load_web_corpus, read_rows, run_curate, write_recipe
+from conftest import load_web_corpus, read_rows, run_curate, write_jsonl, write_recipe
 
 from pipeline.resources import data_path
 
@@ -80,7 +80,7 @@ def run(tmp_path_factory) -> dict:
     src.mkdir()
     for part in range(2):  # two files: both tasks read documents and check them against the one index
         rows = records[part::2]
-        (src / f"docs-{part}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        write_jsonl(src / f"docs-{part}.jsonl", rows)
     evals = [
         {
             "name": "humaneval",

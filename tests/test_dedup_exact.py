@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from conftest import output_ids, read_rows, run_curate, write_recipe
+from conftest import output_ids, read_rows, run_curate, write_jsonl, write_recipe
 from dedup_helpers import cleaneval, document, run_in_process
 
 from pipeline.dedup.shingles import Normalisation, normalise
@@ -29,8 +29,7 @@ def corpus_rows() -> list[dict]:
 
 def test_exact_dedup_same_ids_for_1_and_3_tasks(tmp_path):
     rows = corpus_rows()
-    corpus_file = tmp_path / "corpus.jsonl"
-    corpus_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    corpus_file = write_jsonl(tmp_path / "corpus.jsonl", rows)
     ledgers = []
     for tasks, workers in ((1, 1), (3, 2)):
         out = tmp_path / f"out{tasks}"

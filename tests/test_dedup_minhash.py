@@ -7,7 +7,7 @@ from itertools import combinations
 
 import numpy as np
 import pytest
-from conftest import output_ids, read_rows, run_curate, write_recipe
+from conftest import output_ids, read_rows, run_curate, write_jsonl, write_recipe
 from dedup_helpers import cleaneval, controlled_edits, document, neardup_pairs, run_in_process
 
 from pipeline.dedup.clusters import components, node_keys
@@ -119,8 +119,7 @@ def test_tasks_1_and_4_remove_the_same_ids(tmp_path):
             rows.append({"id": by_id[g["id"]]["id"], "text": by_id[g["id"]]["text"]})
     rows += [{"id": e["id"], "text": e["text"]} for e in controlled_edits(gold[:8])]
     rows.insert(3, {"id": "empty", "text": " \n "})
-    corpus_file = tmp_path / "corpus.jsonl"
-    corpus_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    corpus_file = write_jsonl(tmp_path / "corpus.jsonl", rows)
     stage = {"minhash_dedup": {"threshold": 0.8}}
     one = run_recipe(tmp_path, corpus_file, 1, 1, stage)
     four = run_recipe(tmp_path, corpus_file, 4, 2, stage)

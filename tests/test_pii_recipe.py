@@ -12,6 +12,7 @@ import json
 import random
 from pathlib import Path
 
+from conftest import write_jsonl
 from datatrove.pipeline.base import PipelineStep
 
 from pipeline.cli import main as cli_main
@@ -54,9 +55,7 @@ def test_planted_pii_appears_in_no_output_file(tmp_path: Path):
         # PII in an original field too: the ledger of a stage before `pii` must scrub those as well
         records.append({"id": f"short-{i}", "text": text, "url": None, "title": f"short, by {values[0][1]}"})
         planted += values
-    source = tmp_path / "in" / "docs.jsonl"
-    source.parent.mkdir()
-    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    source = write_jsonl(tmp_path / "in" / "docs.jsonl", records)
 
     recipe = {
         "name": "pii-leak-check",
@@ -147,9 +146,7 @@ def test_pii_in_url_fields_and_attributes_appears_in_no_output_file(tmp_path: Pa
             "title": f"call {short_values[1]}",
         }
     )
-    source = tmp_path / "in" / "docs.jsonl"
-    source.parent.mkdir()
-    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    source = write_jsonl(tmp_path / "in" / "docs.jsonl", records)
     recipe = {
         "name": "pii-fields",
         "sources": [{"name": "planted", "format": "jsonl", "path": str(source)}],
