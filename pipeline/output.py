@@ -42,12 +42,17 @@ def clear_output(output_dir: str) -> None:
             folder.rm(entry)
 
 
-def read_run_info(output_dir: str) -> dict | None:
+def read_output_json(output_dir: str, name: str) -> dict | None:
+    """A JSON file of an output (``run.json``, the token summary, ...), or None when it is not there."""
     folder = get_datafolder(output_dir)
-    if not folder.isfile(RUN_FILE):
+    if not folder.isfile(name):
         return None
-    with folder.open(RUN_FILE, "rt") as f:
+    with folder.open(name, "rt") as f:
         return json.load(f)
+
+
+def read_run_info(output_dir: str) -> dict | None:
+    return read_output_json(output_dir, RUN_FILE)
 
 
 def check_resume(output_dir: str, run_info: dict, overwrite: bool) -> str | None:

@@ -16,7 +16,6 @@ plan and memory-maps the id files.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 import numpy as np
@@ -27,6 +26,7 @@ from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
 from pipeline.dedup import workfiles as wf
+from pipeline.output import read_output_json
 from pipeline.recipe import Recipe
 from pipeline.tokens.collect import TokenCollect
 from pipeline.tokens.config import MixtureConfig, TokensConfig
@@ -204,11 +204,7 @@ def run_error(output_dir: str) -> str | None:
 
 
 def read_summary(output_dir: str) -> dict | None:
-    folder = get_datafolder(output_dir)
-    if not folder.exists(SUMMARY_FILE):
-        return None
-    with folder.open(SUMMARY_FILE, "rt") as f:
-        return json.load(f)
+    return read_output_json(output_dir, SUMMARY_FILE)
 
 
 __all__ = ["cut_shards", "read_summary", "run_error", "token_output_phases"]
