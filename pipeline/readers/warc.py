@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Literal
 
 from datatrove.data import Document
 
@@ -219,21 +219,22 @@ def _reader(container: str):
 
 
 RECORD_KINDS = {"warc": ("response",), "wet": ("conversion",)}
-WARC = CorpusFormat(
-    name="warc",
-    container="warc",
-    patterns=WARC_PATTERNS,
-    adapt=adapt_warc,
-    default_id_key="",
-    split_units=split_archive,
-    read=_reader("warc"),
-)
-WET = CorpusFormat(
-    name="wet",
-    container="wet",
-    patterns=WET_PATTERNS,
-    adapt=adapt_wet,
-    default_id_key="",
-    split_units=split_archive,
-    read=_reader("wet"),
-)
+
+
+def _archive_format(
+    name: Literal["warc", "wet"], patterns: tuple[str, ...], adapt: Callable[[dict, RecordContext], Document]
+) -> CorpusFormat:
+    """A Common Crawl archive format: ids from the records themselves, split by record boundaries."""
+    return CorpusFormat(
+        name=name,
+        container=name,
+        patterns=patterns,
+        adapt=adapt,
+        default_id_key="",
+        split_units=split_archive,
+        read=_reader(name),
+    )
+
+
+WARC = _archive_format("warc", WARC_PATTERNS, adapt_warc)
+WET = _archive_format("wet", WET_PATTERNS, adapt_wet)
