@@ -1,4 +1,4 @@
-"""Keep spaCy and Presidio from importing torch and transformers, which no Curate stage needs through them.
+"""Keep spaCy and Presidio from importing torch and transformers, and numba from importing SciPy's linear algebra.
 
 spaCy's numeric library (thinc) probes for torch when it is imported (``thinc.compat``: ``import torch``), and
 Presidio's analyzer imports transformers and torch for NLP engines and recognizers Curate never builds
@@ -12,6 +12,11 @@ for PII NER, CNN pipelines (``en_core_web_sm``) that run on thinc's numpy ops.
 Presidio (and what they import while they load) with torch / transformers hidden, and only when they are not imported yet; they stay importable
 for everything else (``hf_classifier`` imports transformers and torch as usual). Set ``CURATE_SPACY_TORCH=1`` to
 turn the hook off, e.g. to run a spaCy pipeline with a torch component (``en_core_web_trf``) in a Curate process.
+
+numba, when its first compiled function loads, imports ``numba.np.arraymath``, which probes for BLAS by importing
+``scipy.linalg`` (0.1 CPU-s per process, about a third of loading numba's cached kernels). Curate's kernels
+(n-gram ids, SHA-1 shingles, MinHash minima) use no ``np.dot`` or ``np.linalg``, so that probe is answered "no BLAS"
+in a Curate process; SciPy itself stays importable, and the same variable turns this off.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ PROBES: dict[str, tuple[str, ...]] = {
     "spacy": ("torch",),
     "presidio_analyzer": ("torch", "transformers"),
     "presidio_anonymizer": ("torch", "transformers"),
+    "numba.np.arraymath": ("scipy.linalg",),  # its BLAS probe; Curate's kernels do no linear algebra
 }
 ENV_OFF = "CURATE_SPACY_TORCH"
 
