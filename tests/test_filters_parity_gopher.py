@@ -175,3 +175,22 @@ def test_signals_recorded_match_thresholds():
     q.filter(doc)
     assert doc.metadata["gopher_quality.stop_words"] == 4  # the, on, and, that
     assert doc.metadata["gopher_quality.doc_words"] == len([w for w in split_into_words(text) if w != "."])
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "de", "ru"])
+def test_chunk_tokenizer_reads_what_datatrove_pipeline_has(language):
+    """The chunk tokenizer never builds datatrove's pipeline: it takes the sentencizer's characters from spaCy's
+    defaults and ``is_punct`` from its own ``spacy.blank``; both must be what datatrove's pipeline has."""
+    from datatrove.utils.word_tokenizers import load_word_tokenizer
+    from spacy.attrs import IS_PUNCT
+
+    from pipeline.filters.word_analysis import chunk_tokenizer
+
+    ours = chunk_tokenizer(language)
+    reference = load_word_tokenizer(language).tokenizer
+    assert ours is not None
+    assert ours._punct_chars == frozenset(reference.get_pipe("sentencizer").punct_chars)
+    samples = [".", ",", "word", "!", "«", "—", "a.b", "(", "12", "…", "¿", "'", "-"]
+    reference_is_punct = reference.vocab.lex_attr_getters[IS_PUNCT]
+    assert [ours._is_punct(s) for s in samples] == [reference_is_punct(s) for s in samples]
+    assert ours._nlp.tokenizer.rules == reference.tokenizer.rules

@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 import spacy
 
-from pipeline.filters.simple_chunks import UNCONDITIONAL_PREFIXES, UNCONDITIONAL_SUFFIXES, SimpleEnglishChunks
+from pipeline.filters.simple_chunks import (
+    POSSESSIVES,
+    UNCONDITIONAL_PREFIXES,
+    UNCONDITIONAL_SUFFIXES,
+    SimpleEnglishChunks,
+)
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
@@ -89,8 +94,52 @@ def test_generated_words_of_every_letter_class(shortcut, reference):
 
 def test_declines_other_languages_and_shapes(reference, shortcut):
     assert SimpleEnglishChunks.for_language("de", spacy.blank("de").tokenizer) is None
-    for chunk in ["A.", "aB.", "dont", "dont,", "(dont", "e.g.", "word's", "(word)", "x-ray", "http://a.b", "", "."]:
+    declined = ["A.", "aB.", "dont", "dont,", "(dont", "e.g.", "it's", "http://a.b", "", ".", "rock'n'roll", "a--b"]
+    declined += [
+        "word:)",
+        "(:",
+        "8)",
+        "x-",
+        "-x",
+        "COVID-19",
+        "A-B.",
+        "(Dr.)",
+        '"dont".',
+        "word...",
+        "(",
+        '""',
+        "'word",
+        "word'",
+    ]
+    for chunk in declined:
         assert shortcut.tokens(chunk) is None, chunk
+
+
+def test_stacked_affixes_and_hyphenated_words(shortcut, reference):
+    """Every combination of up to two prefixes, a period and up to three suffixes around words, numbers, special
+    cases and hyphenated words (spaCy strips one affix at a time and looks each remainder up among its special
+    cases, then merges runs of tokens that spell one, as in emoticons)."""
+    cores = ["word", "Word", "WORD", "I", "a", "2019", "naïve", "Dr", "dont", "e", "well-known", "X-RAY", "A-B"]
+    cores += ["e-mail", "a-b-c", "Mr", "Inc", "co", "p", "o", "D", "P", "x", "ll", "s", "t", "non-URL"]
+    alpha_specials = sorted(k for k in reference.rules if k.isalpha())
+    cores += sorted(k for k in reference.rules if k.replace("-", "").isalpha())[:300]
+    cores += [f"{k}-word" for k in alpha_specials[::3]] + [f"word-{k}" for k in alpha_specials[1::3]]
+    prefixes = ["", *UNCONDITIONAL_PREFIXES]
+    prefixes += [a + b for a in UNCONDITIONAL_PREFIXES for b in UNCONDITIONAL_PREFIXES]
+    suffixes = ["", *UNCONDITIONAL_SUFFIXES]
+    suffixes += [a + b for a in UNCONDITIONAL_SUFFIXES for b in UNCONDITIONAL_SUFFIXES]
+    rng = random.Random(11)
+    marks = [*sorted(UNCONDITIONAL_SUFFIXES), ".", "."]
+    stacked = ["".join(rng.choice(marks) for _ in range(rng.randint(2, 4))) for _ in range(60)]
+    stacked += [p + s for p in sorted(POSSESSIVES) for s in ["", ".", ",", ")", '".', ".)"]] + ["'", "'t", "’", "s'"]
+    chunks = set()
+    for core in cores:
+        for prefix in prefixes:
+            for period in ("", "."):
+                for suffix in suffixes + stacked:
+                    if rng.random() < 0.35 or not prefix or not suffix:
+                        chunks.add(prefix + core + period + suffix)
+    assert _check(shortcut, reference, sorted(chunks)) > 10_000
 
 
 def test_cached_facts_of_decided_chunks_equal_the_general_ones():

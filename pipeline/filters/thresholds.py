@@ -123,7 +123,11 @@ def tokenizer_available(language: str) -> bool:
 def _tokenizer_error(language: str) -> str | None:
     from datatrove.utils.word_tokenizers import StanzaTokenizer, load_word_tokenizer
 
+    from pipeline.filters.word_analysis import chunk_tokenizer
+
     try:
+        if chunk_tokenizer(language) is not None:  # its spacy.blank pipeline loaded: datatrove's would (same call)
+            return None
         tokenizer = load_word_tokenizer(language)
         if isinstance(tokenizer, StanzaTokenizer):  # its models are downloaded at first use: never here
             return "stanza models are downloaded at run time, which Curate does not do"

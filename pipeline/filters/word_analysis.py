@@ -34,6 +34,7 @@ from typing import NamedTuple
 from datatrove.utils.text import PUNCTUATION_SET, split_into_sentences, split_into_words
 from datatrove.utils.word_tokenizers import SpaCyTokenizer, load_word_tokenizer
 from spacy.attrs import IDX, IS_PUNCT, LENGTH
+from spacy.pipeline import Sentencizer
 from spacy.tokenizer import Tokenizer
 
 from pipeline.filters.segmenters import clear_segmenter_caches, segmenter_for
@@ -65,23 +66,36 @@ def _chunk_info(tokens: tuple[str, ...], sentence_kinds: str = "") -> ChunkInfo:
     return ChunkInfo(tokens, n_non_symbol, non_symbol_chars, n_alpha, sentence_kinds)
 
 
+# letters to "a", ASCII digits to "0" (every other character stays): the key of ``_add_simple``'s shared facts
+_SHAPE = {c: "a" for c in range(0x250) if chr(c).isalpha()} | {c: "0" for c in range(0x30, 0x3A)}
 _TOKENS = operator.itemgetter(0)
 _N_NON_SYMBOL = operator.itemgetter(1)
 _NON_SYMBOL_CHARS = operator.itemgetter(2)
 _N_ALPHA = operator.itemgetter(3)
 
 
+class NotPlainSpacy(Exception):
+    """The language's spaCy tokenizer is not the rule-based one that works chunk by chunk."""
+
+
 class ChunkTokenizer:
     """spaCy's tokenizer for one language, applied chunk by chunk with a bounded cache."""
 
     def __init__(self, spacy_tokenizer: SpaCyTokenizer):
-        reference = spacy_tokenizer.tokenizer  # the spacy.blank(...) pipeline datatrove builds
+        """For datatrove's ``SpaCyTokenizer`` of a language; raises ``NotPlainSpacy`` where its spaCy tokenizer is
+        not spaCy's rule-based ``Tokenizer`` (jieba, sudachi, pythainlp, ... pipelines).
+
+        datatrove's own pipeline (``spacy.blank(language)`` plus a default ``sentencizer``) is not built: the
+        private pipeline is the same ``spacy.blank``, and the sentencizer's characters are its defaults
+        (``tests/test_filters_parity_gopher.py`` checks both against datatrove's pipeline).
+        """
         self._language = spacy_tokenizer.language
         self._cache: dict[str, ChunkInfo] = {}
-        self._is_punct = reference.vocab.lex_attr_getters[IS_PUNCT]
-        self._punct_chars = frozenset(reference.get_pipe("sentencizer").punct_chars)
+        self._punct_chars = frozenset(Sentencizer.default_punct_chars)
         self._nlp = self._new_pipeline()
-        self._simple = SimpleEnglishChunks.for_language(self._language, reference.tokenizer)
+        if type(self._nlp.tokenizer) is not Tokenizer:
+            raise NotPlainSpacy(self._language)
+        self._simple = SimpleEnglishChunks.for_language(self._language, self._nlp.tokenizer)
         self._simple_infos: dict[tuple[str, ...], ChunkInfo] = {}  # per token shape ("word", ",") -> facts
 
     def _new_pipeline(self):
@@ -94,6 +108,7 @@ class ChunkTokenizer:
         import spacy
 
         nlp = spacy.blank(self._language)
+        self._is_punct = nlp.vocab.lex_attr_getters[IS_PUNCT]  # the language's own, before they are dropped
         nlp.vocab.lex_attr_getters = {}
         url_match = equivalent_url_match(nlp.tokenizer.url_match)
         if url_match is not None:
@@ -134,9 +149,13 @@ class ChunkTokenizer:
     def _add_simple(self, missing: list[str]) -> list[str]:
         """Cache the chunks whose tokens ``SimpleEnglishChunks`` decides; return the rest, for spaCy."""
         assert self._simple is not None
-        decide, cache, shapes = self._simple.tokens, self._cache, self._simple_infos
+        decide, specials, cache, shapes = self._simple.tokens, self._simple.specials, self._cache, self._simple_infos
         rest = []
         for chunk in missing:
+            if chunk.isascii() and (chunk.isalpha() or chunk.isdigit()) and chunk not in specials:
+                # one ASCII word or number, the commonest chunk: one token, no punctuation in it
+                cache[chunk] = ChunkInfo((chunk,), 1, len(chunk), 1 if chunk.isalpha() else 0, "N")
+                continue
             tokens = decide(chunk)
             if tokens is None:
                 rest.append(chunk)
@@ -144,11 +163,12 @@ class ChunkTokenizer:
             if len(tokens) == 1:  # one word of letters, or a number: none of its characters is punctuation
                 cache[chunk] = ChunkInfo(tokens, 1, len(chunk), 1 if chunk.isalpha() else 0, "N")
                 continue
-            # a word's facts depend only on its length and on being letters or digits: share them per shape
-            shape = tuple(t if len(t) == 1 else ("a" if t.isalpha() else "0") * len(t) for t in tokens)
+            # The facts depend only on the characters' classes and on where the tokens are cut, and a decided
+            # chunk is cut where its punctuation is: chunks equal up to letters and digits share them.
+            shape = chunk.translate(_SHAPE)
             info = shapes.get(shape)
             if info is None:
-                info = shapes[shape] = _chunk_info(shape, self._kinds(shape))
+                info = shapes[shape] = _chunk_info(tokens, self._kinds(tokens))
             cache[chunk] = ChunkInfo(tokens, *info[1:])
         return rest
 
@@ -221,9 +241,8 @@ def chunk_tokenizer(language: str) -> ChunkTokenizer | None:
         # only spaCy's rule-based tokenizer works chunk by chunk (not pyvi, pythainlp, jieba, sudachi ones)
         if type(tokenizer) is SpaCyTokenizer and tokenizer.config is None and tokenizer.language != "ja":
             try:
-                if type(tokenizer.tokenizer.tokenizer) is Tokenizer:
-                    chunked = ChunkTokenizer(tokenizer)
-            except ImportError:  # a language needing an extra package: datatrove's path raises the same way
+                chunked = ChunkTokenizer(tokenizer)
+            except (ImportError, NotPlainSpacy):  # an extra package missing (datatrove's path raises the same way)
                 chunked = None
         _TOKENIZERS[language] = chunked
     return _TOKENIZERS[language]
