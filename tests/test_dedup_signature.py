@@ -133,6 +133,7 @@ def test_normalisation_equals_datatroves_simplify_text():
         "\u2001x\u2000y\u00a0z\u3000w\u2028v\x1c\x1d\x1e\x1f\x85u",
         "Monday 12,5 ١٢٣٫٤ ৩ ...!?¿¡ «quotes» — dash",
         "\ud800 broken \udfff",
+        "हिन्दी मरहबा مَرْحَبًا ภาษาไทย שָׁלוֹם Tiếng Việt ক্ষ ಕನ್ನಡ \u20d7x\ufe20y \U000e0100z",
         "",
         "   ",
     ]
