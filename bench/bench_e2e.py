@@ -289,6 +289,9 @@ def main() -> int:
             if seconds >= 0.005:
                 print(f"  {name:<28} {seconds:7.2f} s  {100 * seconds / total:5.1f}%  {n:>6,} documents in")
         return 0
+    # Curate runs from this checkout: byte-compile it first, as ``pip install`` does for an installed package and
+    # as datatrove's is, or a machine with PYTHONDONTWRITEBYTECODE set compiles a hundred modules on every start.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "pipeline", "classifiers"], cwd=REPO, check=True)
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "RAYON_NUM_THREADS": "1"}
     env.update({"TOKENIZERS_PARALLELISM": "false", "TQDM_DISABLE": "1", "HF_HUB_OFFLINE": "1"})
     print(f"input: {docs:,} real pages of shared/data/web, {mb:.1f} MB of text; pinned to core {args.core}")
