@@ -196,6 +196,7 @@ def prepare() -> tuple[Path, int, int]:
 
 def timed_process(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user + system, the whole process tree) of one command."""
+    os.sync()  # the other side's output is on disk first: neither side waits for the other's write-back
     before = os.times()
     start = time.perf_counter()
     with open(log, "w") as f:
