@@ -40,14 +40,14 @@ _LATIN_LOWER = frozenset(chr(c) for c in range(0xDF, 0x100) if chr(c).islower())
 _HYPHENATED = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+")
 UNCONDITIONAL_SUFFIXES = frozenset(',:;!?)]}"\u201d')  # , : ; ! ? ) ] } " and the closing double quote
 UNCONDITIONAL_PREFIXES = frozenset('([{"\u201c')  # ( [ { " and the opening double quote
-POSSESSIVES = frozenset(["'s", "'S", "\u2019s", "\u2019S"])  # spaCy's English suffixes 's and 's
+POSSESSIVES = frozenset(["'s", "'S", "\u2019s", "\u2019S"])  # spaCy's English suffixes 's and \u2019s, either case
 
 
 class SimpleEnglishChunks:
     """Tokens of simple English chunks, or None where spaCy must decide."""
 
     def __init__(self, special_cases: dict, url_match=None):
-        self.specials = self._specials = frozenset(special_cases)
+        self.specials = frozenset(special_cases)
         # the special cases spaCy's affix or infix rules would cut, which it merges back (as their own tokens)
         # when their pieces come out as consecutive tokens: only those can hold a character that is not a letter
         # or a digit. A run already cut as the special case cuts itself ("'s" is one) changes nothing.
@@ -71,7 +71,7 @@ class SimpleEnglishChunks:
         return _WORD.fullmatch(text) is not None
 
     def tokens(self, chunk: str) -> tuple[str, ...] | None:
-        if chunk in self._specials:
+        if chunk in self.specials:
             return None
         if self._is_word_or_number(chunk):
             return (chunk,)
@@ -127,7 +127,7 @@ class SimpleEnglishChunks:
         end it merges any run of tokens that spells a special case its rules would cut (``":" ")"`` is the
         emoticon ``":)"``).
         """
-        specials, cut_specials = self._specials, self._cut_specials
+        specials, cut_specials = self.specials, self._cut_specials
         for first in range(len(tokens)):
             text = ""
             for last in range(first, len(tokens)):

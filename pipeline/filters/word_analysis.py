@@ -96,7 +96,7 @@ class ChunkTokenizer:
         if type(self._nlp.tokenizer) is not Tokenizer:
             raise NotPlainSpacy(self._language)
         self._simple = SimpleEnglishChunks.for_language(self._language, self._nlp.tokenizer)
-        self._simple_infos: dict[tuple[str, ...], ChunkInfo] = {}  # per token shape ("word", ",") -> facts
+        self._simple_infos: dict[str, ChunkInfo] = {}  # per chunk shape ("aaaa,", see _add_simple) -> facts
 
     def _new_pipeline(self):
         """A private ``spacy.blank`` pipeline like datatrove's, built for tokenizing only.
