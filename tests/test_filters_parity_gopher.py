@@ -194,3 +194,22 @@ def test_chunk_tokenizer_reads_what_datatrove_pipeline_has(language):
     reference_is_punct = reference.vocab.lex_attr_getters[IS_PUNCT]
     assert [ours._is_punct(s) for s in samples] == [reference_is_punct(s) for s in samples]
     assert ours._nlp.tokenizer.rules == reference.tokenizer.rules
+
+
+def test_paragraph_and_line_splits_equal_datatrove_regexes():
+    """``paragraphs`` and ``lines`` take ``str.split`` shortcuts; they must cut exactly as datatrove's regexes."""
+    import random
+    import re
+
+    from pipeline.filters.gopher_repetition import lines, paragraphs
+
+    rng = random.Random(5)
+    texts = ["", "\n", "\n\n", "\n\n\n", "a", "a\n", "\na", "a\n\n\nb", "\n\n a \n\n\n\nb\n", " \n\n", "a\r\n\r\nb"]
+    texts += [
+        "".join(rng.choice(["a", "b", " ", "\n", "\n", "\r", "\t"]) for _ in range(rng.randint(0, 30)))
+        for _ in range(5000)
+    ]
+    texts += [text for _, text in load_web_corpus()]
+    for text in texts:
+        assert paragraphs(text) == re.compile(r"\n{2,}").split(text.strip()), repr(text)
+        assert lines(text) == re.compile("\n+").split(text), repr(text)

@@ -34,6 +34,23 @@ _PARAGRAPH_SPLIT = re.compile(r"\n{2,}")
 _LINE_SPLIT = re.compile("\n+")
 
 
+def paragraphs(text: str) -> list[str]:
+    """``re.split(r"\\n{2,}", text.strip())``, datatrove's paragraphs: without three newlines in a row every cut is
+    exactly ``"\\n\\n"``, and ``str.split`` finds it about 4x faster than the regex."""
+    text = text.strip()
+    return text.split("\n\n") if "\n\n\n" not in text else _PARAGRAPH_SPLIT.split(text)
+
+
+def lines(text: str) -> list[str]:
+    """``re.split("\\n+", text)``, datatrove's lines: the pieces between newlines, less the empty ones a run of
+    newlines leaves inside (the first and the last piece stay, empty or not, as the regex keeps them)."""
+    pieces = text.split("\n")
+    if "\n\n" not in text:
+        return pieces
+    last = len(pieces) - 1
+    return [piece for i, piece in enumerate(pieces) if piece or i == 0 or i == last]
+
+
 class GopherRepetitionParams(StageParams):
     dup_line_frac: float | None = 0.3
     dup_para_frac: float | None = 0.3
@@ -92,15 +109,15 @@ class GopherRepetitionFilter(LanguageAwareFilter):
             return verdict is not None and stop_early
 
         n_chars = len(text)
-        paragraphs = _PARAGRAPH_SPLIT.split(text.strip())
-        dup_paragraphs, dup_paragraph_chars = find_duplicates(paragraphs)
-        if check("dup_para_frac", dup_paragraphs / len(paragraphs), p.dup_para_frac):
+        paras = paragraphs(text)
+        dup_paragraphs, dup_paragraph_chars = find_duplicates(paras)
+        if check("dup_para_frac", dup_paragraphs / len(paras), p.dup_para_frac):
             return verdict
         if check("dup_para_char_frac", dup_paragraph_chars / n_chars, p.dup_para_char_frac):
             return verdict
-        lines = _LINE_SPLIT.split(text)
-        dup_lines, dup_line_chars = find_duplicates(lines)
-        if check("dup_line_frac", dup_lines / len(lines), p.dup_line_frac):
+        text_lines = lines(text)
+        dup_lines, dup_line_chars = find_duplicates(text_lines)
+        if check("dup_line_frac", dup_lines / len(text_lines), p.dup_line_frac):
             return verdict
         if check("dup_line_char_frac", dup_line_chars / n_chars, p.dup_line_char_frac):
             return verdict
