@@ -120,3 +120,17 @@ def test_c4_signals_recorded():
     strict = c4_quality.C4QualityFilter(c4_quality.C4QualityParams(min_num_sentences=6))
     assert strict.filter(Document(text=text, id="x")) == (False, "too_few_sentences")
     assert doc.text == "One two three four. Five six seven.\nCats sleep. Dogs run. Birds fly."
+
+
+def test_c4_shortcuts_rest_on_datatroves_patterns():
+    """``c4_quality`` skips the citation regex on lines without ``[`` and scans the policy phrases as one regex:
+    exact only while every citation form starts with ``[`` and the regex finds what the phrase loop finds."""
+    from datatrove.pipeline.filters.c4_filters import CITATION_REGEX, POLICY_SUBSTRINGS
+
+    from pipeline.filters.c4_quality import _POLICY
+
+    assert all(alternative.startswith(r"\[") for alternative in CITATION_REGEX.pattern.split("|"))
+    lines = [p for p in POLICY_SUBSTRINGS] + ["see our privacy  policy", "cookies used", "we use cookies", "", "x"]
+    lines += [f"a {p.upper()} b".lower() for p in POLICY_SUBSTRINGS]
+    for line in lines:
+        assert (_POLICY.search(line) is not None) == any(phrase in line for phrase in POLICY_SUBSTRINGS), line
