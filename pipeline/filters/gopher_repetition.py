@@ -31,7 +31,6 @@ from pipeline.recipe_paths import RecipePathOrName
 from pipeline.registry import StageContext, StageParams, register_stage
 
 _PARAGRAPH_SPLIT = re.compile(r"\n{2,}")
-_LINE_SPLIT = re.compile("\n+")
 
 
 def paragraphs(text: str) -> list[str]:
