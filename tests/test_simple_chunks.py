@@ -148,10 +148,16 @@ def test_cached_facts_of_decided_chunks_equal_the_general_ones():
     clear_caches()
     tokenizer = chunk_tokenizer("en")
     chunks = ["word", "Word.", "I", "a", "2019", "2019.", "naïve,", "(café", '"Hello', "end!", "why?", "x)", "ok:"]
+    # a word and one suffix (cut without ``SimpleEnglishChunks.tokens``), next to special cases and periods that
+    # spaCy keeps: "Dr." "A." "aB." "D)" "8)"
+    words = ["Dr", "dont", "Inc", "co", "e", "A", "AB", "aB", "D", "8", "x", "ll", "s", "2019", "word", "WORD"]
+    chunks += [w + s for w in words for s in [*UNCONDITIONAL_SUFFIXES, "."]]
     chunks += sorted(_web_chunks())[::50]
+    chunks = list(dict.fromkeys(chunks))
     infos = tokenizer.chunk_infos(chunks)
     decided = 0
     for chunk, info in zip(chunks, infos, strict=True):
         decided += tokenizer._simple.tokens(chunk) is not None
         assert info == _chunk_info(info.tokens, tokenizer._kinds(info.tokens)), chunk
+        assert info.tokens == tokenizer._tokenize_chunks([chunk])[0], chunk  # spaCy's own tokens
     assert decided > len(chunks) // 2

@@ -87,7 +87,7 @@ class SimpleEnglishChunks:
                 suffixes.append(last)
                 stop -= 1
             elif last == ".":
-                if not self._cuts_period(chunk, stop - 1):
+                if not self.cuts_period(chunk, stop - 1):
                     return None
                 suffixes.append(last)
                 stop -= 1
@@ -109,8 +109,15 @@ class SimpleEnglishChunks:
         tokens = (*chunk[:start], *words, *reversed(suffixes))
         return None if self._touches_special(tokens, start, start + len(words)) else tokens
 
+    def single_suffixes(self) -> frozenset[str]:
+        """The suffixes ``tokens`` cuts off a word on their own (a ``.`` only where ``cuts_period``), less any that
+        is a special case: then ``word + suffix`` gives ``(word, suffix)`` unless the word or the chunk is one."""
+        return frozenset(
+            s for s in (*UNCONDITIONAL_SUFFIXES, ".") if s not in self.specials and s not in self._cut_specials
+        )
+
     @staticmethod
-    def _cuts_period(chunk: str, at: int) -> bool:
+    def cuts_period(chunk: str, at: int) -> bool:
         """Whether spaCy's English suffix rules cut the ``.`` at ``chunk[at]`` (the end, once later suffixes are off):
         after a digit, a lowercase letter, two capitals, or one of the unconditional suffixes (a quote, a bracket,
         ``, : ; ! ?``); never after another ``.`` (an ellipsis is one token)."""

@@ -97,6 +97,13 @@ class ChunkTokenizer:
             raise NotPlainSpacy(self._language)
         self._simple = SimpleEnglishChunks.for_language(self._language, self._nlp.tokenizer)
         self._simple_infos: dict[str, ChunkInfo] = {}  # per chunk shape ("aaaa,", see _add_simple) -> facts
+        # per suffix that ``SimpleEnglishChunks`` cuts off a word (none is a special case): the facts of a word and
+        # that suffix, less the word's length (a word of ASCII letters or digits is one non-symbol "N" token)
+        self._suffixed: dict[str, tuple[int, int, str]] = {}
+        if self._simple is not None:
+            for suffix in self._simple.single_suffixes():
+                info = _chunk_info(("0", suffix), self._kinds(("0", suffix)))
+                self._suffixed[suffix] = (info.n_non_symbol, info.non_symbol_chars - 1, info.sentence_kinds)
 
     def _new_pipeline(self):
         """A private ``spacy.blank`` pipeline like datatrove's, built for tokenizing only.
@@ -124,11 +131,12 @@ class ChunkTokenizer:
 
     def chunk_infos(self, chunks: list[str]) -> list[ChunkInfo]:
         cache = self._cache
-        try:  # a document of known chunks (most of them, once a task has warmed up) costs one pass
-            return list(map(cache.__getitem__, chunks))
-        except KeyError:
-            pass
-        missing = [c for c in dict.fromkeys(chunks) if c not in cache]
+        # Every pass over the chunks runs in C (a crawl's document has thousands): look each one up, and when some
+        # are new, pick those out with ``compress`` (an entry is a non-empty tuple, a new chunk None).
+        infos = list(map(cache.get, chunks))
+        if all(infos):  # a document of known chunks (most of them, once a task has warmed up)
+            return infos
+        missing = list(dict.fromkeys(itertools.compress(chunks, map(operator.not_, infos))))
         if len(cache) + len(missing) > CHUNK_CACHE_SIZE:
             cache.clear()
             self._nlp = self._new_pipeline()
@@ -150,12 +158,29 @@ class ChunkTokenizer:
         """Cache the chunks whose tokens ``SimpleEnglishChunks`` decides; return the rest, for spaCy."""
         assert self._simple is not None
         decide, specials, cache, shapes = self._simple.tokens, self._simple.specials, self._cache, self._simple_infos
+        suffixed, cuts_period = self._suffixed, self._simple.cuts_period
         rest = []
         for chunk in missing:
             if chunk.isascii() and (chunk.isalpha() or chunk.isdigit()) and chunk not in specials:
                 # one ASCII word or number, the commonest chunk: one token, no punctuation in it
                 cache[chunk] = ChunkInfo((chunk,), 1, len(chunk), 1 if chunk.isalpha() else 0, "N")
                 continue
+            last = chunk[-1]
+            if last in suffixed and chunk not in specials:
+                # the next commonest: an ASCII word or number and one suffix ("word," "end." "2019)"), which
+                # ``decide`` cuts in two unless the word or the chunk is a special case (the suffix never is)
+                word = chunk[:-1]
+                if (
+                    word.isascii()
+                    and ((alpha := word.isalpha()) or word.isdigit())
+                    and word not in specials
+                    and (last != "." or cuts_period(chunk, len(word)))
+                ):
+                    n_non_symbol, non_symbol_chars, kinds = suffixed[last]
+                    cache[chunk] = ChunkInfo(
+                        (word, last), n_non_symbol, non_symbol_chars + len(word), 1 if alpha else 0, kinds
+                    )
+                    continue
             tokens = decide(chunk)
             if tokens is None:
                 rest.append(chunk)
