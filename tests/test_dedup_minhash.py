@@ -198,3 +198,30 @@ def test_same_removals_for_any_split_and_shard_count(tmp_path):
     assert len(one) > 20 and one == three
     length = {d.id: len(d.text) for d in docs}
     assert all(length[dup] >= length[rid] for rid, dup in one.items())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_components_equal_scipy_connected_components(seed):
+    """The union-find's labels against SciPy's ``connected_components`` (the smallest node of each component), on
+    random graphs from sparse to one giant component, with self-loops, repeated edges and long chains."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 3000))
+    m = int(rng.integers(1, 3 * n)) if seed % 3 else n - 1
+    keys = np.sort(rng.choice(2**40, size=n, replace=False).astype(np.uint64)) << np.uint64(3)
+    if seed % 3:
+        a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+    else:  # a chain through a random order of the nodes: the deepest trees
+        chain = rng.permutation(n)
+        a, b = chain[:-1], chain[1:]
+    nodes, labels = components(keys[a], keys[b])
+    index, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    graph = coo_matrix((np.ones(len(a)), (inverse[: len(a)], inverse[len(a) :])), shape=(len(index), len(index)))
+    _, comp = connected_components(graph, directed=False)
+    expected = {}
+    for node, c in zip(keys[index].tolist(), comp.tolist(), strict=True):
+        expected[c] = min(expected.get(c, node), node)
+    assert nodes.tolist() == keys[index].tolist()
+    assert labels.tolist() == [expected[c] for c in comp.tolist()]

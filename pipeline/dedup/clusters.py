@@ -6,7 +6,7 @@ key: components depend only on the set of accepted pairs, and the survivor of a 
 ``keep`` rule with ties broken by document id (then read order), so the same documents are removed whatever the
 number of tasks.
 
-Components are computed with ``scipy.sparse.csgraph.connected_components`` on the nodes that have at least one
+Components are computed with a compiled union-find (``union_find.py``) on the nodes that have at least one
 accepted pair (the rest of the corpus never enters memory). A component may chain documents that are not all
 similar to each other (A~B, B~C): like datatrove's and text-dedup's MinHash dedup, every member but one goes.
 """
@@ -47,18 +47,13 @@ def components(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndar
     """``(nodes, labels)``: every node that appears in a pair, and the smallest node of its component."""
     if len(left) == 0:
         return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64)
-    from scipy.sparse import coo_matrix  # noqa: PLC0415 - only the dedup's global phases need scipy
-    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415
+    from pipeline.dedup.union_find import smallest_in_component  # noqa: PLC0415 - numba: the global phases only
 
     nodes, inverse = np.unique(np.concatenate([left, right]).astype(np.uint64), return_inverse=True)
-    n = len(nodes)
     m = len(left)
-    graph = coo_matrix((np.ones(m, dtype=np.int8), (inverse[:m], inverse[m:])), shape=(n, n))
-    _, comp = connected_components(graph, directed=False)
-    # label each component by its smallest node (nodes are sorted, so the first occurrence)
-    first = np.full(comp.max() + 1, n, dtype=np.int64)
-    np.minimum.at(first, comp, np.arange(n))
-    return nodes, nodes[first[comp]]
+    inverse = inverse.astype(np.int64)
+    # nodes are sorted, so the smallest index of a component is its smallest node
+    return nodes, nodes[smallest_in_component(inverse[:m], inverse[m:], len(nodes))]
 
 
 def sort_for_keep(keep: str) -> tuple[list[str], list[bool]]:
