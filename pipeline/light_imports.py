@@ -13,6 +13,12 @@ Presidio (and what they import while they load) with torch / transformers hidden
 for everything else (``hf_classifier`` imports transformers and torch as usual). Set ``CURATE_SPACY_TORCH=1`` to
 turn the hook off, e.g. to run a spaCy pipeline with a torch component (``en_core_web_trf``) in a Curate process.
 
+spaCy's ``__init__`` imports its whole command line (``spacy.cli``: typer, weasel, requests; 0.2-0.4 s per process)
+for one name, ``spacy.info``. While spaCy itself is being imported, ``spacy.cli`` and ``spacy.cli.info`` are given
+as deferred modules: ``spacy.info`` is a stand-in that loads the real ``spacy.cli.info`` when called, and the first
+use of any other name of either module (``spacy.cli.download``, ``from spacy.cli import app``) runs the real module
+in place, so spaCy's command line still works in a Curate process, only later.
+
 numba, when its first compiled function loads, imports ``numba.np.arraymath``, which probes for BLAS by importing
 ``scipy.linalg`` (0.1 CPU-s per process, about a third of loading numba's cached kernels). Curate's kernels
 (n-gram ids, SHA-1 shingles, MinHash minima) use no ``np.dot`` or ``np.linalg``, so that probe is answered "no BLAS"
@@ -21,9 +27,11 @@ in a Curate process; SciPy itself stays importable, and the same variable turns 
 
 from __future__ import annotations
 
+import functools
 import importlib.abc
 import os
 import sys
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -65,20 +73,82 @@ class _HidingLoader(importlib.abc.Loader):
             self.loader.exec_module(module)
 
 
+# spaCy's command line, imported by spaCy's __init__ for ``spacy.info`` only: deferred (see the module's docstring)
+DEFERRED = ("spacy.cli", "spacy.cli.info")
+
+
+def _initializing(name: str) -> bool:
+    """Whether module ``name`` is being imported right now (its ``__init__`` has not finished)."""
+    spec = getattr(sys.modules.get(name), "__spec__", None)
+    return bool(getattr(spec, "_initializing", False))
+
+
+class _Deferred(types.ModuleType):
+    """A module whose code runs (in place) on first use of a name it does not hold yet."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):  # probes of the import system, copy, inspect, ...
+            raise AttributeError(name)
+        self._load()
+        return getattr(self, name)
+
+    def _load(self) -> None:
+        loader = self.__dict__.pop("_curate_loader", None)
+        self.__class__ = types.ModuleType
+        if loader is None:
+            return
+        if self.__name__ == "spacy.cli":  # its __init__ imports .info: the real one, so its command registers
+            info = sys.modules.get("spacy.cli.info")
+            if isinstance(info, _Deferred):
+                info._load()
+        loader.exec_module(self)
+
+
+def _spacy_info(*args, **kwargs):
+    """``spacy.info``: loads the real ``spacy.cli.info`` and calls it."""
+    module = sys.modules["spacy.cli.info"]
+    if isinstance(module, _Deferred):
+        module._load()
+    return module.info(*args, **kwargs)
+
+
+class _DeferringLoader(importlib.abc.Loader):
+    def __init__(self, loader: importlib.abc.Loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        module.__class__ = _Deferred
+        module.__dict__["_curate_loader"] = self.loader
+        if module.__name__ == "spacy.cli.info":
+            module.__dict__["info"] = _spacy_info
+
+
+def _real_spec(finder: importlib.abc.MetaPathFinder, fullname, path, target):
+    for other in sys.meta_path:
+        if other is finder or not hasattr(other, "find_spec"):
+            continue
+        spec = other.find_spec(fullname, path, target)
+        if spec is not None:
+            return spec
+    return None
+
+
 class _ProbeFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path, target=None):
-        names = PROBES.get(fullname)
-        if names is None or all(name in sys.modules for name in names):
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _HidingLoader(spec.loader, names)
-                return spec
-        return None
+        if fullname in DEFERRED and _initializing("spacy"):
+            wrap = _DeferringLoader
+        else:
+            names = PROBES.get(fullname)
+            if names is None or all(name in sys.modules for name in names):
+                return None
+            wrap = functools.partial(_HidingLoader, names=names)
+        spec = _real_spec(self, fullname, path, target)
+        if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = wrap(spec.loader)
+        return spec
 
 
 _FINDER = _ProbeFinder()

@@ -135,3 +135,20 @@ def test_spacy_and_presidio_load_without_torch_and_torch_still_imports():
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[:3] == ["False False", "['Do', \"n't\", 'stop', '.']", "True"]
+
+
+def test_spacy_command_line_is_deferred_and_still_works():
+    """pipeline.light_imports: importing spaCy does not import its command line (typer, weasel, requests); the
+    first use of it (``spacy.info()``, ``spacy.cli.download``) loads the real modules."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, pipeline, spacy\n"
+        "print(any(m in sys.modules for m in ('typer', 'weasel', 'spacy.cli.download')))\n"
+        "print(spacy.info()['spacy_version'] == spacy.__version__, 'typer' in sys.modules)\n"
+        "from spacy.cli import app, download\n"
+        "print(download.__module__, sorted(c.name for c in app.registered_commands if c.name in ('info', 'download')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:3] == ["False", "True True", "spacy.cli.download ['download', 'info']"]
