@@ -28,7 +28,7 @@ import itertools
 import operator
 import re
 from collections.abc import Iterable
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from typing import NamedTuple
 
 from datatrove.utils.text import PUNCTUATION_SET, split_into_sentences, split_into_words
@@ -55,6 +55,11 @@ class ChunkInfo(NamedTuple):
     sentence_kinds: str = ""  # per token, for spaCy's sentencizer: P sentence punctuation, N other word, o else
 
 
+# ``ChunkInfo(...)`` goes through the NamedTuple's Python-level ``__new__``; a crawl's new chunks are built by the
+# hundred thousand, so the hot paths build the same object with ``tuple.__new__`` directly (in C)
+_new_info = partial(tuple.__new__, ChunkInfo)
+
+
 def _chunk_info(tokens: tuple[str, ...], sentence_kinds: str = "") -> ChunkInfo:
     n_non_symbol = non_symbol_chars = n_alpha = 0
     for word in tokens:
@@ -63,7 +68,7 @@ def _chunk_info(tokens: tuple[str, ...], sentence_kinds: str = "") -> ChunkInfo:
             non_symbol_chars += len(word)
         if any(ch.isalpha() for ch in word):
             n_alpha += 1
-    return ChunkInfo(tokens, n_non_symbol, non_symbol_chars, n_alpha, sentence_kinds)
+    return _new_info((tokens, n_non_symbol, non_symbol_chars, n_alpha, sentence_kinds))
 
 
 # letters to "a", ASCII digits to "0" (every other character stays): the key of ``_add_simple``'s shared facts
@@ -163,7 +168,7 @@ class ChunkTokenizer:
         for chunk in missing:
             if chunk.isascii() and (chunk.isalpha() or chunk.isdigit()) and chunk not in specials:
                 # one ASCII word or number, the commonest chunk: one token, no punctuation in it
-                cache[chunk] = ChunkInfo((chunk,), 1, len(chunk), 1 if chunk.isalpha() else 0, "N")
+                cache[chunk] = _new_info(((chunk,), 1, len(chunk), 1 if chunk.isalpha() else 0, "N"))
                 continue
             last = chunk[-1]
             if last in suffixed and chunk not in specials:
@@ -177,8 +182,8 @@ class ChunkTokenizer:
                     and (last != "." or cuts_period(chunk, len(word)))
                 ):
                     n_non_symbol, non_symbol_chars, kinds = suffixed[last]
-                    cache[chunk] = ChunkInfo(
-                        (word, last), n_non_symbol, non_symbol_chars + len(word), 1 if alpha else 0, kinds
+                    cache[chunk] = _new_info(
+                        ((word, last), n_non_symbol, non_symbol_chars + len(word), 1 if alpha else 0, kinds)
                     )
                     continue
             tokens = decide(chunk)
@@ -186,7 +191,7 @@ class ChunkTokenizer:
                 rest.append(chunk)
                 continue
             if len(tokens) == 1:  # one word of letters, or a number: none of its characters is punctuation
-                cache[chunk] = ChunkInfo(tokens, 1, len(chunk), 1 if chunk.isalpha() else 0, "N")
+                cache[chunk] = _new_info((tokens, 1, len(chunk), 1 if chunk.isalpha() else 0, "N"))
                 continue
             # The facts depend only on the characters' classes and on where the tokens are cut, and a decided
             # chunk is cut where its punctuation is: chunks equal up to letters and digits share them.
@@ -194,7 +199,7 @@ class ChunkTokenizer:
             info = shapes.get(shape)
             if info is None:
                 info = shapes[shape] = _chunk_info(tokens, self._kinds(tokens))
-            cache[chunk] = ChunkInfo(tokens, *info[1:])
+            cache[chunk] = _new_info((tokens, *info[1:]))
         return rest
 
     def count_sentences(self, text: str) -> int:
