@@ -7,6 +7,15 @@ from conftest import REPO, run_curate
 
 from pipeline.recipe import RecipeError, load_recipe, parse_recipe
 
+
+def _fresh_python(script: str) -> list[str]:
+    """The lines ``script`` prints in a new interpreter (what a module imports shows only in a fresh process)."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split("\n")
+
+
 BASE = {
     "name": "t",
     "sources": [{"name": "a", "format": "jsonl", "path": "data/samples/jsonl"}],
@@ -96,8 +105,6 @@ def test_invalid_yaml_and_cli_exit_codes(tmp_path, capsys):
 def test_stage_lookup_imports_only_that_stage():
     """Validating a recipe imports the modules of its stages, not every stage's libraries (spaCy, Presidio)."""
     # (the heuristic filters, length_filter included, need spaCy: the recipe below has none of them)
-    import subprocess
-    import sys
 
     from pipeline.registry import _REGISTRY as registry
     from pipeline.registry import load_builtin_stages, stage_index
@@ -116,15 +123,11 @@ def test_stage_lookup_imports_only_that_stage():
         "'stages': [{'language_filter': {}}, {'quality_classifier': {}}, {'token_count': {}}], 'output': {'path': 'o'}}); "
         "print(sorted(m for m in ('spacy', 'presidio_analyzer', 'torch', 'pipeline.pii.pii_stage') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert _fresh_python(script)[0] == "[]"
 
 
 def test_spacy_and_presidio_load_without_torch_and_torch_still_imports():
     """pipeline.light_imports: spaCy and Presidio import without torch / transformers, which stay importable."""
-    import subprocess
-    import sys
-
     pytest.importorskip("torch")
     script = (
         "import sys, pipeline, spacy, presidio_analyzer, presidio_anonymizer\n"
@@ -133,16 +136,12 @@ def test_spacy_and_presidio_load_without_torch_and_torch_still_imports():
         "import torch\n"
         "print(hasattr(torch, 'tensor'))\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert out.stdout.split("\n")[:3] == ["False False", "['Do', \"n't\", 'stop', '.']", "True"]
+    assert _fresh_python(script)[:3] == ["False False", "['Do', \"n't\", 'stop', '.']", "True"]
 
 
 def test_spacy_command_line_is_deferred_and_still_works():
     """pipeline.light_imports: importing spaCy does not import its command line (typer, weasel, requests); the
     first use of it (``spacy.info()``, ``spacy.cli.download``) loads the real modules."""
-    import subprocess
-    import sys
-
     script = (
         "import sys, pipeline, spacy\n"
         "print(any(m in sys.modules for m in ('typer', 'weasel', 'spacy.cli.download')))\n"
@@ -150,5 +149,4 @@ def test_spacy_command_line_is_deferred_and_still_works():
         "from spacy.cli import app, download\n"
         "print(download.__module__, sorted(c.name for c in app.registered_commands if c.name in ('info', 'download')))\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert out.stdout.split("\n")[:3] == ["False", "True True", "spacy.cli.download ['download', 'info']"]
+    assert _fresh_python(script)[:3] == ["False", "True True", "spacy.cli.download ['download', 'info']"]

@@ -51,7 +51,7 @@ def components(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndar
 
     nodes, inverse = np.unique(np.concatenate([left, right]).astype(np.uint64), return_inverse=True)
     m = len(left)
-    inverse = inverse.astype(np.int64)
+    inverse = inverse.astype(np.int64, copy=False)
     # nodes are sorted, so the smallest index of a component is its smallest node
     return nodes, nodes[smallest_in_component(inverse[:m], inverse[m:], len(nodes))]
 
