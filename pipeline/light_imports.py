@@ -23,6 +23,21 @@ numba, when its first compiled function loads, imports ``numba.np.arraymath``, w
 ``scipy.linalg`` (0.1 CPU-s per process, about a third of loading numba's cached kernels). Curate's kernels
 (n-gram ids, SHA-1 shingles, MinHash minima) use no ``np.dot`` or ``np.linalg``, so that probe is answered "no BLAS"
 in a Curate process; SciPy itself stays importable, and the same variable turns this off.
+
+Presidio's ``Pattern`` validates its regex by compiling it when the pattern is made, and its predefined recognizers
+make their patterns as class attributes, at import: ``import presidio_analyzer`` compiles 173 regexes (0.22 s of
+its 0.38 s; the URL recognizer's list of top-level domains alone 0.18 s), which ``PatternRecognizer`` compiles
+again, with its flags, when it first analyzes text. While ``presidio_analyzer.predefined_recognizers`` is imported
+that check is skipped for Presidio's own patterns (its test suite validates them, and so does
+``tests/test_recipe.py``); a pattern made anywhere else (a recipe's or a user's recognizer) is still checked
+when it is made. The same variable turns this off.
+
+datatrove's ``datatrove.io`` imports ``huggingface_hub.HfFileSystem`` at import for one check (is a folder on the
+hub?), which loads the hub's whole client (``hf_api``, httpx, httpcore, trio: 0.17-0.23 s per process) in every
+process that reads or writes a local file. While ``datatrove.io`` is imported it is given ``LazyHfFileSystem``: an
+instance check against it asks the real class only once the real class is loaded (nothing can be an instance of it
+before), and calling it or reading its attributes loads the real class. ``huggingface_hub.HfFileSystem`` itself is
+untouched, and an ``hf://`` path loads the client as before, through fsspec.
 """
 
 from __future__ import annotations
@@ -126,6 +141,92 @@ class _DeferringLoader(importlib.abc.Loader):
             module.__dict__["info"] = _spacy_info
 
 
+# Presidio's predefined recognizers: their class-level patterns are made without the compile check (docstring)
+TRUSTED_PATTERNS = "presidio_analyzer.predefined_recognizers"
+
+
+def _unchecked(pattern: str) -> None:
+    """``Pattern``'s regex check, skipped: Presidio's own pattern, compiled when a recognizer first runs."""
+
+
+class _TrustedPatternsLoader(importlib.abc.Loader):
+    def __init__(self, loader: importlib.abc.Loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        from presidio_analyzer.pattern import Pattern  # a leaf module (json, regex): fine mid-import
+
+        name = "_Pattern__validate_regex"
+        check = Pattern.__dict__.get(name)
+        if check is None:  # a Presidio that no longer checks this way: nothing to skip
+            self.loader.exec_module(module)
+            return
+        setattr(Pattern, name, staticmethod(_unchecked))
+        try:
+            self.loader.exec_module(module)
+        finally:
+            setattr(Pattern, name, check)
+
+
+class _LazyHfFileSystemType(type):
+    @staticmethod
+    def _real() -> type:
+        from huggingface_hub import HfFileSystem
+
+        return HfFileSystem
+
+    @staticmethod
+    def _loaded() -> type | None:
+        module = sys.modules.get("huggingface_hub.hf_file_system")
+        return getattr(module, "HfFileSystem", None)
+
+    def __instancecheck__(cls, obj) -> bool:
+        real = cls._loaded()
+        return real is not None and isinstance(obj, real)
+
+    def __subclasscheck__(cls, other) -> bool:
+        real = cls._loaded()
+        return real is not None and issubclass(other, real)
+
+    def __call__(cls, *args, **kwargs):
+        return cls._real()(*args, **kwargs)
+
+    def __getattr__(cls, name: str):
+        return getattr(cls._real(), name)
+
+
+class LazyHfFileSystem(metaclass=_LazyHfFileSystemType):
+    """``huggingface_hub.HfFileSystem`` as ``datatrove.io`` sees it, loaded on first use (module docstring)."""
+
+
+# module -> (package it imports a name from, that name, the stand-in it gets while the module is imported)
+STAND_INS: dict[str, tuple[str, str, object]] = {"datatrove.io": ("huggingface_hub", "HfFileSystem", LazyHfFileSystem)}
+
+
+class _StandInLoader(importlib.abc.Loader):
+    def __init__(self, loader: importlib.abc.Loader, target: tuple[str, str, object]):
+        self.loader = loader
+        self.package, self.name, self.stand_in = target
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        package = importlib.import_module(self.package)
+        if self.name in package.__dict__:  # already loaded for someone else: nothing to save
+            self.loader.exec_module(module)
+            return
+        package.__dict__[self.name] = self.stand_in
+        try:
+            self.loader.exec_module(module)
+        finally:
+            if package.__dict__.get(self.name) is self.stand_in:
+                del package.__dict__[self.name]
+
+
 def _real_spec(finder: importlib.abc.MetaPathFinder, fullname, path, target):
     for other in sys.meta_path:
         if other is finder or not hasattr(other, "find_spec"):
@@ -140,6 +241,10 @@ class _ProbeFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path, target=None):
         if fullname in DEFERRED and _initializing("spacy"):
             wrap = _DeferringLoader
+        elif fullname == TRUSTED_PATTERNS:
+            wrap = _TrustedPatternsLoader
+        elif fullname in STAND_INS:
+            wrap = functools.partial(_StandInLoader, target=STAND_INS[fullname])
         else:
             names = PROBES.get(fullname)
             if names is None or all(name in sys.modules for name in names):

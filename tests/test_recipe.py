@@ -150,3 +150,43 @@ def test_spacy_command_line_is_deferred_and_still_works():
         "print(download.__module__, sorted(c.name for c in app.registered_commands if c.name in ('info', 'download')))\n"
     )
     assert _fresh_python(script)[:3] == ["False", "True True", "spacy.cli.download ['download', 'info']"]
+
+
+def test_presidio_import_skips_only_its_own_pattern_checks():
+    """pipeline.light_imports: importing Presidio compiles none of its predefined recognizers' regexes (a pattern
+    made afterwards is still checked), and every one of those regexes is valid and still runs."""
+    script = (
+        "import inspect, regex, pipeline\n"
+        "compiled = []\n"
+        "real = regex.compile\n"
+        "regex.compile = lambda pattern, *a, **k: compiled.append(pattern) or real(pattern, *a, **k)\n"
+        "import presidio_analyzer.predefined_recognizers as pre\n"
+        "regex.compile = real\n"
+        "print(len(compiled))\n"
+        "from presidio_analyzer import Pattern, PatternRecognizer\n"
+        "try:\n"
+        "    Pattern('mine', '(unclosed', 0.5)\n"
+        "except ValueError as e:\n"
+        "    print('checked', 'missing )' in str(e))\n"
+        "classes = [c for _, c in inspect.getmembers(pre, inspect.isclass) if issubclass(c, PatternRecognizer)]\n"
+        "patterns = [p for c in classes for p in getattr(c, 'PATTERNS', [])]\n"
+        "for p in patterns:\n"
+        "    real(p.regex)\n"
+        "print(len(patterns) > 100, pre.UrlRecognizer().analyze('see www.example.com', ['URL'])[0].end)\n"
+    )
+    assert _fresh_python(script)[:3] == ["0", "checked True", "True 19"]
+
+
+def test_datatrove_io_does_not_load_the_hub_client_until_used():
+    """pipeline.light_imports: ``import datatrove.io`` leaves huggingface_hub's client unloaded; its HfFileSystem
+    check is right before and after the real class loads, and huggingface_hub's own name is the real class."""
+    script = (
+        "import sys, pipeline\n"
+        "import datatrove.io as dio\n"
+        "print('huggingface_hub.hf_api' in sys.modules, isinstance(object(), dio.HfFileSystem))\n"
+        "from huggingface_hub import HfFileSystem\n"
+        "folder = dio.DataFolder('datasets/x/y', fs=HfFileSystem())\n"
+        "print(isinstance(folder.fs, dio.HfFileSystem), isinstance(dio._get_true_fs(folder.fs), dio.HfFileSystem))\n"
+        "print(type(dio.HfFileSystem()) is HfFileSystem, issubclass(HfFileSystem, dio.HfFileSystem))\n"
+    )
+    assert _fresh_python(script)[:3] == ["False False", "True True", "True True"]

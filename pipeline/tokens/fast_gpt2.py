@@ -31,9 +31,10 @@ def bytes_to_unicode() -> dict[int, str]:
 def ranks_from_tokenizer_json(serialized: str) -> dict[bytes, int]:
     data = json.loads(serialized)
     special = {t["content"] for t in data.get("added_tokens", [])}  # <|endoftext|>: never produced by merges
-    decoder = {c: b for b, c in bytes_to_unicode().items()}
+    # each character back to its byte, as one C pass per token: translate to code points below 256, then latin-1
+    to_bytes = {ord(c): b for b, c in bytes_to_unicode().items()}
     return {
-        bytes(decoder[ch] for ch in token): rank
+        token.translate(to_bytes).encode("latin-1"): rank
         for token, rank in data["model"]["vocab"].items()
         if token not in special
     }

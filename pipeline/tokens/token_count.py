@@ -33,9 +33,9 @@ from pipeline.registry import StageContext, StageParams, register_stage
 from pipeline.tokens.tokenizer import (
     TokenizerError,
     counter_for,
-    fingerprint,
     load_tokenizer,
     resolve_tokenizer,
+    serialized_form,
 )
 
 TOKEN_COUNT = "token_count"
@@ -72,10 +72,11 @@ class TokenCounter(PipelineStep):
         self.label = label
         self._tokenizer = None
         self._counter = None
+        self._serialized: tuple[str, str] | None = None
 
     def __getstate__(self) -> dict:
         # executors pickle steps to ship them to tasks: the tokenizer is loaded again there, not shipped
-        return {**self.__dict__, "_tokenizer": None, "_counter": None}
+        return {**self.__dict__, "_tokenizer": None, "_counter": None, "_serialized": None}
 
     def output_columns(self) -> dict[str, pa.DataType]:
         return {TOKEN_COUNT: pa.int64()}
@@ -87,9 +88,16 @@ class TokenCounter(PipelineStep):
         return self._tokenizer
 
     @property
+    def serialized(self) -> tuple[str, str]:
+        """The tokenizer's serialized form and sha256: made once for the counter and the saved copy."""
+        if self._serialized is None:
+            self._serialized = serialized_form(self.tokenizer)
+        return self._serialized
+
+    @property
     def counter(self):
         if self._counter is None:
-            self._counter = counter_for(self.tokenizer)
+            self._counter = counter_for(self.tokenizer, self.serialized)
         return self._counter
 
     def save_tokenizer(self) -> None:
@@ -102,12 +110,12 @@ class TokenCounter(PipelineStep):
         info = {
             "tokenizer": self.spec.name,
             "kind": self.spec.kind,
-            "sha256": fingerprint(self.tokenizer),
+            "sha256": self.serialized[1],
             "vocab_size": self.tokenizer.get_vocab_size(),
             "special_tokens": False,
         }
         tmp = f".{os.getpid()}.tmp"
-        for name, payload in ((TOKENIZER_FILE, self.tokenizer.to_str().encode()), (INFO_FILE, orjson.dumps(info))):
+        for name, payload in ((TOKENIZER_FILE, self.serialized[0].encode()), (INFO_FILE, orjson.dumps(info))):
             with folder.open(name + tmp, "wb") as f:
                 f.write(payload)
             folder.mv(name + tmp, name)
