@@ -37,7 +37,11 @@ hub?), which loads the hub's whole client (``hf_api``, httpx, httpcore, trio: 0.
 process that reads or writes a local file. While ``datatrove.io`` is imported it is given ``LazyHfFileSystem``: an
 instance check against it asks the real class only once the real class is loaded (nothing can be an instance of it
 before), and calling it or reading its attributes loads the real class. ``huggingface_hub.HfFileSystem`` itself is
-untouched, and an ``hf://`` path loads the client as before, through fsspec.
+untouched, and an ``hf://`` path loads the client as before, through fsspec. For the same reason datatrove's
+``datatrove.pipeline.writers.huggingface`` (its Hugging Face writers, imported by ``datatrove.pipeline.writers``,
+which every datatrove filter imports) is deferred like spaCy's command line: ``HuggingFaceDatasetWriter`` and
+``HuggingFaceBucketWriter`` are handed out as stand-ins that load the real module when called, subclassed, checked
+against or read.
 """
 
 from __future__ import annotations
@@ -88,8 +92,17 @@ class _HidingLoader(importlib.abc.Loader):
             self.loader.exec_module(module)
 
 
-# spaCy's command line, imported by spaCy's __init__ for ``spacy.info`` only: deferred (see the module's docstring)
-DEFERRED = ("spacy.cli", "spacy.cli.info")
+# module -> (the package whose import defers it, the names it hands out meanwhile as ``_LazyName``s): spaCy's
+# command line, which spaCy's __init__ imports for ``spacy.info`` only, and datatrove's Hugging Face writers, which
+# ``datatrove.pipeline.writers`` (imported by every datatrove filter) imports with the hub's whole client
+DEFERRED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "spacy.cli": ("spacy", ()),
+    "spacy.cli.info": ("spacy", ()),
+    "datatrove.pipeline.writers.huggingface": (
+        "datatrove.pipeline.writers",
+        ("HuggingFaceBucketWriter", "HuggingFaceDatasetWriter"),
+    ),
+}
 
 
 def _initializing(name: str) -> bool:
@@ -119,6 +132,39 @@ class _Deferred(types.ModuleType):
         loader.exec_module(self)
 
 
+class _LazyName:
+    """A name of a deferred module; calling it, subclassing it, an instance check or reading an attribute of it
+    runs the module and uses the real object."""
+
+    def __init__(self, module: _Deferred, name: str):
+        self._curate_module = module
+        self._curate_name = name
+
+    def _real(self):
+        module = self._curate_module
+        if isinstance(module, _Deferred):
+            module._load()
+        return module.__dict__[self._curate_name]
+
+    def __call__(self, *args, **kwargs):
+        return self._real()(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._real(), name)
+
+    def __mro_entries__(self, bases):  # ``class Mine(HuggingFaceDatasetWriter)``: the real class is the base
+        return (self._real(),)
+
+    def __instancecheck__(self, obj) -> bool:
+        return isinstance(obj, self._real())
+
+    def __subclasscheck__(self, cls) -> bool:
+        return issubclass(cls, self._real())
+
+    def __repr__(self) -> str:
+        return f"<deferred {self._curate_module.__name__}.{self._curate_name}>"
+
+
 def _spacy_info(*args, **kwargs):
     """``spacy.info``: loads the real ``spacy.cli.info`` and calls it."""
     module = sys.modules["spacy.cli.info"]
@@ -139,6 +185,8 @@ class _DeferringLoader(importlib.abc.Loader):
         module.__dict__["_curate_loader"] = self.loader
         if module.__name__ == "spacy.cli.info":
             module.__dict__["info"] = _spacy_info
+        for name in DEFERRED[module.__name__][1]:
+            module.__dict__[name] = _LazyName(module, name)
 
 
 # Presidio's predefined recognizers: their class-level patterns are made without the compile check (docstring)
@@ -239,7 +287,7 @@ def _real_spec(finder: importlib.abc.MetaPathFinder, fullname, path, target):
 
 class _ProbeFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path, target=None):
-        if fullname in DEFERRED and _initializing("spacy"):
+        if fullname in DEFERRED and _initializing(DEFERRED[fullname][0]):
             wrap = _DeferringLoader
         elif fullname == TRUSTED_PATTERNS:
             wrap = _TrustedPatternsLoader

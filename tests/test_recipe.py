@@ -190,3 +190,24 @@ def test_datatrove_io_does_not_load_the_hub_client_until_used():
         "print(type(dio.HfFileSystem()) is HfFileSystem, issubclass(HfFileSystem, dio.HfFileSystem))\n"
     )
     assert _fresh_python(script)[:3] == ["False False", "True True", "True True"]
+
+
+def test_datatrove_hub_writers_are_deferred_and_still_work():
+    """pipeline.light_imports: datatrove's filters load without its Hugging Face writers (and the hub client);
+    the writers still subclass, check and construct as the real classes."""
+    script = (
+        "import sys, pipeline\n"
+        "import datatrove.pipeline.filters\n"
+        "from datatrove.pipeline.writers import HuggingFaceDatasetWriter as Lazy, ParquetWriter\n"
+        "print('huggingface_hub.hf_api' in sys.modules, 'datatrove.pipeline.writers.huggingface' in sys.modules)\n"
+        "class Mine(Lazy):\n"
+        "    pass\n"
+        "from datatrove.pipeline.writers.huggingface import HuggingFaceDatasetWriter as Real\n"
+        "print(Mine.__mro__[1] is Real, issubclass(Mine, Lazy), isinstance(ParquetWriter('/tmp/x'), Lazy))\n"
+        "print(Lazy.__name__, Lazy.default_output_filename, 'huggingface_hub.hf_api' in sys.modules)\n"
+    )
+    assert _fresh_python(script)[:3] == [
+        "False True",
+        "True True False",
+        "HuggingFaceDatasetWriter data/${rank}.parquet True",
+    ]
