@@ -143,7 +143,8 @@ def test_stacked_affixes_and_hyphenated_words(shortcut, reference):
 
 
 def test_cached_facts_of_decided_chunks_equal_the_general_ones():
-    from pipeline.filters.word_analysis import _chunk_info, chunk_tokenizer, clear_caches
+    from pipeline.filters.chunk_info import chunk_info as _chunk_info
+    from pipeline.filters.word_analysis import chunk_tokenizer, clear_caches
 
     clear_caches()
     tokenizer = chunk_tokenizer("en")
@@ -161,3 +162,25 @@ def test_cached_facts_of_decided_chunks_equal_the_general_ones():
         assert info == _chunk_info(info.tokens, tokenizer._kinds(info.tokens)), chunk
         assert info.tokens == tokenizer._tokenize_chunks([chunk])[0], chunk  # spaCy's own tokens
     assert decided > len(chunks) // 2
+
+
+def test_word_analysis_from_joined_chunks_equals_the_word_list():
+    """``WordAnalysis`` builds no word list for English: its space-joined words, word count and stop-word lookups
+    (from each chunk's joined tokens) equal those of the word list itself, on every shared web page."""
+    from pipeline.filters.word_analysis import WordAnalysis
+
+    vocabulary = ["the", "of", "and", "to", "", " ", "of the", "the ", "\u00a0the", "THE", "don't", "n't", ".", ","]
+    texts = []
+    for path in sorted((SHARED / "web").rglob("*.jsonl*")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as f:
+            texts += [t for t in (json.loads(line).get("text") for line in f) if isinstance(t, str)]
+    texts += ["", "   ", "one", "a  b\n\nc", "x \u00a0 y\u2003z", "Don't stop. The end."]
+    assert len(texts) > 1000
+    for text in texts:
+        fast, listed = WordAnalysis(text, "en"), WordAnalysis(text, "en")
+        words = listed.words  # the list first: the other one answers from the joined chunks alone
+        assert fast.spaced == " ".join(words), text[:80]
+        assert fast.n_words == len(words), text[:80]
+        assert fast.count_present(vocabulary) == listed.count_present(vocabulary), text[:80]
+        assert "words" not in fast.__dict__

@@ -121,7 +121,8 @@ class GopherRepetitionFilter(LanguageAwareFilter):
         if check("dup_line_char_frac", dup_line_chars / n_chars, p.dup_line_char_frac):
             return verdict
 
-        ngrams = NGramRepetition(analyze(text, p.language).words)  # any words, spaces inside them included
+        analysis = analyze(text, p.language)  # any words, spaces inside them included
+        ngrams = NGramRepetition.of_spaced(analysis.spaced, analysis.n_words, lambda: analysis.words)
         top_chars, dup_chars = ngrams.top_ngram_chars, ngrams.duplicated_ngram_chars
         for n, frac in p.top_n_grams:
             chars = top_chars(n)

@@ -26,7 +26,8 @@ datatrove's functions on real documents and adversarial word lists.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -45,15 +46,31 @@ class NGramRepetition:
     """Repetition measures of one document's word list (any words; n-gram sizes from 1 up)."""
 
     def __init__(self, words: list[str]):
-        self.words = words
-        self.n_words = len(words)
+        self.__dict__["words"] = words
+        self._build(" ".join(words) if words else "", len(words))
+
+    @classmethod
+    def of_spaced(cls, spaced: str, n_words: int, words: Callable[[], list[str]]) -> NGramRepetition:
+        """The measures of the words whose ``" ".join`` is ``spaced`` (``WordAnalysis.spaced``): the word list
+        itself is asked of ``words`` only where a word holds a space or a measure falls back to datatrove."""
+        measures = cls.__new__(cls)
+        measures._words_of = words
+        measures._build(spaced, n_words)
+        return measures
+
+    @cached_property
+    def words(self) -> list[str]:
+        return self._words_of()
+
+    def _build(self, joined: str, n_words: int) -> None:
+        self.n_words = n_words
         self._kernels = kernels() if self.n_words else None
         self._levels: list[np.ndarray] = []  # ids of the word k-grams for k = 1, 2, ...
         self._top: list[tuple[int, int]] = []  # (count, first position) of the most frequent k-gram
         self._spaced: np.ndarray | None = None  # the code points of " ".join(words), kept when a word holds a space
         if self._kernels is None:
             return
-        spaced = np.frombuffer(" ".join(words).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        spaced = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         n = self.n_words
         self.codes = np.empty(spaced.size, dtype=np.uint32)
         self.offsets = np.empty(n + 1, dtype=np.int64)
@@ -63,6 +80,7 @@ class NGramRepetition:
         indexed = self._kernels.split_and_index(spaced, self.codes, self.offsets, self.prefix, ids, best)
         if indexed > n - 1:  # a word holds a space: split by the words' lengths instead
             self._spaced = spaced
+            words = self.words
             self.codes = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
             self.offsets[0] = 0
             np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=n), out=self.offsets[1:])

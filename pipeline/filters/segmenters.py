@@ -24,12 +24,9 @@ datatrove's own ``split_into_words``. ``tests/test_filters_parity_multilingual.p
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from datatrove.utils.word_tokenizers import SpaCyTokenizer, WhitespaceTokenizer, chunk_text_on_bytes
 
-if TYPE_CHECKING:
-    from pipeline.filters.word_analysis import ChunkInfo
+from pipeline.filters.chunk_info import ChunkInfo, chunk_info
 
 CHUNK_CACHE_SIZE = 200_000  # chunks (Chinese chunks are clauses, longer than words): cleared when full
 JAPANESE_PART_BYTES = 40_000  # datatrove's byte limit per Sudachi call
@@ -49,8 +46,6 @@ class JiebaChunkSegmenter:
         self._cache: dict[str, ChunkInfo] = {}
 
     def chunk_infos(self, chunks: list[str]) -> list[ChunkInfo]:
-        from pipeline.filters.word_analysis import _chunk_info
-
         cache = self._cache
         missing = [c for c in dict.fromkeys(chunks) if c not in cache]
         if missing:
@@ -58,7 +53,7 @@ class JiebaChunkSegmenter:
                 cache.clear()
                 missing = list(dict.fromkeys(chunks))
             for chunk, tokens in zip(missing, self._cut_chunks(missing), strict=True):
-                cache[chunk] = _chunk_info(tokens)
+                cache[chunk] = chunk_info(tokens)
         return [cache[c] for c in chunks]
 
     def _cut_chunks(self, chunks: list[str]) -> list[tuple[str, ...]]:

@@ -28,15 +28,24 @@ import itertools
 import operator
 import re
 from collections.abc import Iterable
-from functools import cached_property, lru_cache, partial
-from typing import NamedTuple
+from functools import cached_property, lru_cache
 
-from datatrove.utils.text import PUNCTUATION_SET, split_into_sentences, split_into_words
+from datatrove.utils.text import split_into_sentences, split_into_words
 from datatrove.utils.word_tokenizers import SpaCyTokenizer, load_word_tokenizer
 from spacy.attrs import IDX, IS_PUNCT, LENGTH
 from spacy.pipeline import Sentencizer
 from spacy.tokenizer import Tokenizer
 
+from pipeline.filters.chunk_info import (
+    JOINED,
+    N_ALPHA,
+    N_NON_SYMBOL,
+    NON_SYMBOL_CHARS,
+    TOKENS,
+    ChunkInfo,
+    chunk_info,
+    new_info,
+)
 from pipeline.filters.segmenters import clear_segmenter_caches, segmenter_for
 from pipeline.filters.simple_chunks import SimpleEnglishChunks
 from pipeline.filters.spacy_regexes import TailSuffixSearch, equivalent_url_match
@@ -45,38 +54,8 @@ CHUNK_CACHE_SIZE = 300_000  # chunks; about 60 MB of strings at worst, cleared w
 _SEGMENTS = re.compile(r"(\S+)|(\s+)")  # \s is str.isspace, the test spaCy splits on
 
 
-class ChunkInfo(NamedTuple):
-    """The spaCy tokens of one whitespace-free chunk and the per-word facts Gopher's rules count."""
-
-    tokens: tuple[str, ...]
-    n_non_symbol: int  # tokens with at least one character outside datatrove's PUNCTUATION_SET
-    non_symbol_chars: int  # summed length of those tokens
-    n_alpha: int  # tokens with at least one alphabetic character
-    sentence_kinds: str = ""  # per token, for spaCy's sentencizer: P sentence punctuation, N other word, o else
-
-
-# ``ChunkInfo(...)`` goes through the NamedTuple's Python-level ``__new__``; a crawl's new chunks are built by the
-# hundred thousand, so the hot paths build the same object with ``tuple.__new__`` directly (in C)
-_new_info = partial(tuple.__new__, ChunkInfo)
-
-
-def _chunk_info(tokens: tuple[str, ...], sentence_kinds: str = "") -> ChunkInfo:
-    n_non_symbol = non_symbol_chars = n_alpha = 0
-    for word in tokens:
-        if any(ch not in PUNCTUATION_SET for ch in word):
-            n_non_symbol += 1
-            non_symbol_chars += len(word)
-        if any(ch.isalpha() for ch in word):
-            n_alpha += 1
-    return _new_info((tokens, n_non_symbol, non_symbol_chars, n_alpha, sentence_kinds))
-
-
 # letters to "a", ASCII digits to "0" (every other character stays): the key of ``_add_simple``'s shared facts
 _SHAPE = {c: "a" for c in range(0x250) if chr(c).isalpha()} | {c: "0" for c in range(0x30, 0x3A)}
-_TOKENS = operator.itemgetter(0)
-_N_NON_SYMBOL = operator.itemgetter(1)
-_NON_SYMBOL_CHARS = operator.itemgetter(2)
-_N_ALPHA = operator.itemgetter(3)
 
 
 class NotPlainSpacy(Exception):
@@ -107,7 +86,7 @@ class ChunkTokenizer:
         self._suffixed: dict[str, tuple[int, int, str]] = {}
         if self._simple is not None:
             for suffix in self._simple.single_suffixes():
-                info = _chunk_info(("0", suffix), self._kinds(("0", suffix)))
+                info = chunk_info(("0", suffix), self._kinds(("0", suffix)))
                 self._suffixed[suffix] = (info.n_non_symbol, info.non_symbol_chars - 1, info.sentence_kinds)
 
     def _new_pipeline(self):
@@ -157,7 +136,7 @@ class ChunkTokenizer:
             except UnicodeEncodeError:  # lone surrogates (broken input): spaCy cannot take them, datatrove crashes
                 tokenized = [self._tokenize_or_whole(c) for c in missing]
             for chunk, tokens in zip(missing, tokenized, strict=True):
-                cache[chunk] = _chunk_info(tokens, self._kinds(tokens))
+                cache[chunk] = chunk_info(tokens, self._kinds(tokens))
         # only the new chunks' places are filled in: a second lookup of every chunk cost more (a document's new
         # chunks are a few percent of it)
         for i in new_at:
@@ -173,7 +152,7 @@ class ChunkTokenizer:
         for chunk in missing:
             if chunk.isascii() and (chunk.isalpha() or chunk.isdigit()) and chunk not in specials:
                 # one ASCII word or number, the commonest chunk: one token, no punctuation in it
-                cache[chunk] = _new_info(((chunk,), 1, len(chunk), 1 if chunk.isalpha() else 0, "N"))
+                cache[chunk] = new_info(((chunk,), 1, len(chunk), 1 if chunk.isalpha() else 0, "N", chunk))
                 continue
             last = chunk[-1]
             if last in suffixed and chunk not in specials:
@@ -187,8 +166,15 @@ class ChunkTokenizer:
                     and (last != "." or cuts_period(chunk, len(word)))
                 ):
                     n_non_symbol, non_symbol_chars, kinds = suffixed[last]
-                    cache[chunk] = _new_info(
-                        ((word, last), n_non_symbol, non_symbol_chars + len(word), 1 if alpha else 0, kinds)
+                    cache[chunk] = new_info(
+                        (
+                            (word, last),
+                            n_non_symbol,
+                            non_symbol_chars + len(word),
+                            1 if alpha else 0,
+                            kinds,
+                            f"{word} {last}",
+                        )
                     )
                     continue
             tokens = decide(chunk)
@@ -196,15 +182,15 @@ class ChunkTokenizer:
                 rest.append(chunk)
                 continue
             if len(tokens) == 1:  # one word of letters, or a number: none of its characters is punctuation
-                cache[chunk] = _new_info((tokens, 1, len(chunk), 1 if chunk.isalpha() else 0, "N"))
+                cache[chunk] = new_info((tokens, 1, len(chunk), 1 if chunk.isalpha() else 0, "N", tokens[0]))
                 continue
             # The facts depend only on the characters' classes and on where the tokens are cut, and a decided
             # chunk is cut where its punctuation is: chunks equal up to letters and digits share them.
             shape = chunk.translate(_SHAPE)
             info = shapes.get(shape)
             if info is None:
-                info = shapes[shape] = _chunk_info(tokens, self._kinds(tokens))
-            cache[chunk] = _new_info((tokens, *info[1:]))
+                info = shapes[shape] = chunk_info(tokens, self._kinds(tokens))
+            cache[chunk] = new_info((tokens, *info[1:5], " ".join(tokens)))
         return rest
 
     def count_sentences(self, text: str) -> int:
@@ -291,9 +277,12 @@ class WordAnalysis:
         self.language = language
         self._chunks: list[ChunkInfo] | None = None
         self._words: list[str] | None = None
+        # spaCy's tokens of whitespace-free chunks: non-empty substrings of them, so none holds whitespace
+        self._plain_tokens = False
         fast = chunk_tokenizer(language)
         if fast is not None:
             self._chunks = fast.chunk_infos(text.split())
+            self._plain_tokens = True
         elif "IS_ALPHA" not in text:  # datatrove retries such a text without the string: leave that to datatrove
             segmenter = segmenter_for(language, load_word_tokenizer(language))
             if segmenter is None:
@@ -312,24 +301,33 @@ class WordAnalysis:
                 return split_into_words(self.text, self.language)
             except UnicodeEncodeError:  # lone surrogates: datatrove raises; read each as U+FFFD
                 return split_into_words(_LONE_SURROGATE.sub("\ufffd", self.text), self.language)
-        return list(itertools.chain.from_iterable(map(_TOKENS, self._chunks)))
+        return list(itertools.chain.from_iterable(map(TOKENS, self._chunks)))
+
+    @cached_property
+    def spaced(self) -> str:
+        """``" ".join(self.words)``; from spaCy's chunks, joined from each chunk's joined tokens (no word list)."""
+        if self._plain_tokens and "words" not in self.__dict__:
+            return " ".join(map(JOINED, self._chunks))
+        return " ".join(self.words)
 
     @cached_property
     def n_words(self) -> int:
         if self._chunks is None or "words" in self.__dict__:  # the list is there (cached_property): count it
             return len(self.words)
-        return sum(map(len, map(_TOKENS, self._chunks)))
+        if self._plain_tokens and "spaced" in self.__dict__:  # no token holds a space: count the separators
+            return self.spaced.count(" ") + 1 if self.spaced else 0
+        return sum(map(len, map(TOKENS, self._chunks)))
 
     @cached_property
     def _gopher_counts(self) -> tuple[int, int, int]:
         if self._chunks is None:
-            info = _chunk_info(tuple(self.words))
+            info = chunk_info(tuple(self.words))
             return info.n_non_symbol, info.non_symbol_chars, info.n_alpha
         chunks = self._chunks
         return (
-            sum(map(_N_NON_SYMBOL, chunks)),
-            sum(map(_NON_SYMBOL_CHARS, chunks)),
-            sum(map(_N_ALPHA, chunks)),
+            sum(map(N_NON_SYMBOL, chunks)),
+            sum(map(NON_SYMBOL_CHARS, chunks)),
+            sum(map(N_ALPHA, chunks)),
         )
 
     @property
@@ -345,7 +343,15 @@ class WordAnalysis:
         return self._gopher_counts[2]
 
     def count_present(self, vocabulary: Iterable[str]) -> int:
-        """How many of the given (distinct) words occur in the document."""
+        """How many of the given (distinct) words occur in the document.
+
+        With spaCy's chunks and no word list built, a word is looked up as `` word `` in the space-joined words
+        with a space at each end: tokens hold no whitespace, so that substring is exactly a whole token (a word
+        holding whitespace, or an empty one, is no token).
+        """
+        if self._plain_tokens and "words" not in self.__dict__:
+            padded = f" {self.spaced} "
+            return sum(1 for w in vocabulary if w.split() == [w] and f" {w} " in padded)
         present = set(self.words)
         return sum(1 for w in vocabulary if w in present)
 
