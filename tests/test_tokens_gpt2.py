@@ -151,3 +151,18 @@ def test_tiktoken_counter_built_from_the_shipped_file_is_exact(openai_gpt2, ship
     assert fast(texts) == count_tokens(shipped, texts)
     other = Tokenizer.from_str(shipped.to_str().replace('"<|endoftext|>"', '"<|end|>"'))
     assert counter_for(other).__module__ != "pipeline.tokens.fast_gpt2"  # any other tokenizer: tokenizers
+
+
+def test_a_loaded_token_counter_writes_a_small_executor_json():
+    """datatrove writes every step's attributes to ``executor.json`` (again for each later phase that depends on
+    the run): the token counter's serialized GPT-2 (2 MB of JSON) is written as its sha256 only."""
+    from datatrove.executor.base import ExecutorJSONEncoder
+
+    from pipeline.tokens.token_count import TokenCounter, TokenCountParams
+    from pipeline.tokens.tokenizer import fingerprint
+
+    step = TokenCounter(TokenCountParams())
+    assert step.counter(["Hello world"]) == [2]
+    written = json.dumps(step, cls=ExecutorJSONEncoder)
+    assert len(written) < 20_000
+    assert fingerprint(step.tokenizer) in written

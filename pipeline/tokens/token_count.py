@@ -31,6 +31,7 @@ from pipeline.document import SOURCE
 from pipeline.recipe_paths import RECIPE_DIR, RecipePathOrName, resolve_path
 from pipeline.registry import StageContext, StageParams, register_stage
 from pipeline.tokens.tokenizer import (
+    SerializedTokenizer,
     TokenizerError,
     counter_for,
     load_tokenizer,
@@ -72,7 +73,7 @@ class TokenCounter(PipelineStep):
         self.label = label
         self._tokenizer = None
         self._counter = None
-        self._serialized: tuple[str, str] | None = None
+        self._serialized: SerializedTokenizer | None = None
 
     def __getstate__(self) -> dict:
         # executors pickle steps to ship them to tasks: the tokenizer is loaded again there, not shipped
@@ -88,7 +89,7 @@ class TokenCounter(PipelineStep):
         return self._tokenizer
 
     @property
-    def serialized(self) -> tuple[str, str]:
+    def serialized(self) -> SerializedTokenizer:
         """The tokenizer's serialized form and sha256: made once for the counter and the saved copy."""
         if self._serialized is None:
             self._serialized = serialized_form(self.tokenizer)
@@ -110,12 +111,12 @@ class TokenCounter(PipelineStep):
         info = {
             "tokenizer": self.spec.name,
             "kind": self.spec.kind,
-            "sha256": self.serialized[1],
+            "sha256": self.serialized.sha256,
             "vocab_size": self.tokenizer.get_vocab_size(),
             "special_tokens": False,
         }
         tmp = f".{os.getpid()}.tmp"
-        for name, payload in ((TOKENIZER_FILE, self.serialized[0].encode()), (INFO_FILE, orjson.dumps(info))):
+        for name, payload in ((TOKENIZER_FILE, self.serialized.text.encode()), (INFO_FILE, orjson.dumps(info))):
             with folder.open(name + tmp, "wb") as f:
                 f.write(payload)
             folder.mv(name + tmp, name)

@@ -107,15 +107,30 @@ def _load(spec: str | TokenizerSpec | None) -> Tokenizer:
         raise TokenizerError(f"tokenizer {resolved.name!r}: could not load it from the hub ({e})") from e
 
 
-def serialized_form(tokenizer: Tokenizer) -> tuple[str, str]:
-    """The tokenizer's serialized form and its sha256 (its ``fingerprint``), for callers that need both."""
-    serialized = tokenizer.to_str()
-    return serialized, hashlib.sha256(serialized.encode()).hexdigest()
+class SerializedTokenizer:
+    """A tokenizer's serialized form (``text``) and its sha256 (its ``fingerprint``), for callers that need both.
+
+    Not a tuple or a dataclass on purpose: a step holding one is written to datatrove's ``executor.json``, which
+    would copy GPT-2's 2 MB of JSON there; this prints (and is written) as its sha256.
+    """
+
+    __slots__ = ("text", "sha256")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.sha256 = hashlib.sha256(text.encode()).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"<serialized tokenizer sha256={self.sha256}>"
+
+
+def serialized_form(tokenizer: Tokenizer) -> SerializedTokenizer:
+    return SerializedTokenizer(tokenizer.to_str())
 
 
 def fingerprint(tokenizer: Tokenizer) -> str:
     """sha256 of the tokenizer's serialized form: two counts are comparable only if these match."""
-    return serialized_form(tokenizer)[1]
+    return serialized_form(tokenizer).sha256
 
 
 def _gpt2_fingerprint() -> str:
@@ -124,13 +139,16 @@ def _gpt2_fingerprint() -> str:
     return _BUILTIN_FINGERPRINTS["gpt2"]
 
 
-def counter_for(tokenizer: Tokenizer, serialized: tuple[str, str] | None = None) -> Callable[[list[str]], list[int]]:
+def counter_for(
+    tokenizer: Tokenizer, serialized: SerializedTokenizer | None = None
+) -> Callable[[list[str]], list[int]]:
     """The fastest exact counter for ``tokenizer``: tiktoken when it is GPT-2's and tiktoken is installed.
 
     ``serialized`` is the tokenizer's ``serialized_form`` when the caller has it already (serializing GPT-2's
     vocabulary and merges costs 20 ms each time).
     """
-    serialized, sha = serialized or serialized_form(tokenizer)
+    form = serialized or serialized_form(tokenizer)
+    serialized, sha = form.text, form.sha256
     if sha == _gpt2_fingerprint():
         from pipeline.tokens.fast_gpt2 import tiktoken_counter  # noqa: PLC0415
 
