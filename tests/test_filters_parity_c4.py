@@ -134,3 +134,28 @@ def test_c4_shortcuts_rest_on_datatroves_patterns():
     lines += [f"a {p.upper()} b".lower() for p in POLICY_SUBSTRINGS]
     for line in lines:
         assert (_POLICY.search(line) is not None) == any(phrase in line for phrase in POLICY_SUBSTRINGS), line
+
+
+CRAFTED_PAGES = [
+    "This page is fine and has enough words.\nAnother good line of words is here.\n" * 3,
+    "Turn on java[1]script to see this page now.\nThe rest of the page is prose, plain and simple.\n" * 3,
+    "Read our privacy[edit] policy before you go on.\nThe rest of the page is prose, plain and simple.\n" * 3,
+    "We USE COOKIES on this site to help you.\nJAVASCRIPT is needed for the menu to work well.\n" * 3,
+    "This line ends with terms of\nuse on the next line, which is fine here.\nMore words on a line here.\n" * 3,
+    "Lorem[citation needed] ipsum dolor sit amet, it says.\nThe rest of the page is prose, plain and simple.\n",
+    "Cookie jars are for cookies, not for policy talk.\nWe use cookies[12] here and there in the kitchen.\n" * 3,
+    "Στη ΣΕΛΊΔΑ ΑΥΤΉ ΧΡΗΣΙΜΟΠΟΙΟΎΜΕ JavaScript ΟΣ.\nThe rest of the page is prose, plain and simple.\n" * 3,
+    "A line with {curly} brackets and enough words.\nThe rest of the page is prose, plain and simple.\n" * 3,
+]
+
+
+@pytest.mark.parametrize("variant", range(len(C4_VARIANTS) - 1))
+def test_c4_page_prechecks_on_crafted_pages(variant):
+    """The page-level phrase check never skips a line datatrove would drop: phrases behind citation marks, split
+    across lines, in capitals, next to Greek capitals (final sigma)."""
+    kwargs, _ = C4_VARIANTS[variant]
+    ref_filter = C4QualityFilter(**kwargs)
+    ours = c4_quality.C4QualityFilter(c4_quality.C4QualityParams(**kwargs))
+    for i, text in enumerate(CRAFTED_PAGES):
+        ref_doc, our_doc = Document(text=text, id=str(i)), Document(text=text, id=str(i))
+        assert (outcome(ref_filter.filter(ref_doc)), ref_doc.text) == (outcome(ours.filter(our_doc)), our_doc.text)

@@ -43,6 +43,29 @@ SIGNALS: dict[str, pa.DataType] = {
 }
 
 
+def _phrases_on_page(text: str, p: C4QualityParams) -> bool:
+    """Whether the page, lowercased, may hold a lorem ipsum, javascript or policy phrase that is checked for;
+    where not, no line's check can fire, and the per-line lowercasing and phrase checks are skipped.
+
+    The page is read with its citation marks removed, as each line is ("java[1]script" is a javascript line).
+    Each cleaned line is then a piece of that page (a mark never spans a line end, and no checked phrase holds a
+    bracket, so removing marks never cuts into one), and lowercasing maps character by character (Greek final
+    sigma aside, which no phrase holds): a phrase in a lowercased line is in the lowercased page. Every policy
+    phrase holds "cookie", "policy" or "terms of use": three substring scans stand for the six.
+    """
+    if not (p.filter_lorem_ipsum or p.filter_javascript or p.filter_policy):
+        return False
+    page = (CITATION_REGEX.sub("", text) if p.remove_citations and "[" in text else text).lower()
+    return bool(
+        (p.filter_lorem_ipsum and "lorem ipsum" in page)
+        or (p.filter_javascript and "javascript" in page)
+        or (p.filter_policy and ("cookie" in page or "policy" in page or "terms of use" in page))
+    )
+
+
+assert all(any(w in phrase for w in ("cookie", "policy", "terms of use")) for phrase in POLICY_SUBSTRINGS)
+
+
 class C4QualityParams(StageParams):
     split_paragraph: bool = True
     remove_citations: bool = True
@@ -81,6 +104,7 @@ class C4QualityFilter(LanguageAwareFilter):
         kept_lines: list[str] = []
         verdict: str | None = None
         lorem_ipsum = curly_bracket = False
+        look_lowered = _phrases_on_page(text, p)
 
         for line in lines:
             line = line.strip()
@@ -95,6 +119,14 @@ class C4QualityFilter(LanguageAwareFilter):
                 continue
             if len(words) < p.min_words_per_line:
                 counts["too_few_words"] += 1
+                continue
+            if not look_lowered:  # no lorem ipsum, javascript or policy phrase anywhere on the page
+                if p.filter_curly_bracket and "{" in line:
+                    curly_bracket = True
+                    verdict = verdict or "curly_bracket"
+                    if not record:
+                        break
+                kept_lines.append(line)
                 continue
             line_l = line.lower()
             if p.filter_lorem_ipsum and "lorem ipsum" in line_l:
