@@ -1,4 +1,8 @@
-"""Keep spaCy and Presidio from importing torch and transformers, and numba from importing SciPy's linear algebra.
+"""Import hooks that keep a Curate process from loading code its libraries import but a run never calls.
+
+Each one is described below: torch and transformers under spaCy and Presidio, spaCy's command line, numba's BLAS
+probe, the compile check of Presidio's own patterns, and the Hugging Face hub client under datatrove's I/O and
+writers. ``CURATE_SPACY_TORCH=1`` turns them all off.
 
 spaCy's numeric library (thinc) probes for torch when it is imported (``thinc.compat``: ``import torch``), and
 Presidio's analyzer imports transformers and torch for NLP engines and recognizers Curate never builds
