@@ -154,6 +154,8 @@ class _LazyName:
         return self._real()(*args, **kwargs)
 
     def __getattr__(self, name: str):
+        if name.startswith("_curate_"):  # not set yet (a copy being built): never recurse through _real
+            raise AttributeError(name)
         return getattr(self._real(), name)
 
     def __mro_entries__(self, bases):  # ``class Mine(HuggingFaceDatasetWriter)``: the real class is the base
