@@ -83,13 +83,20 @@ def hidden(names: tuple[str, ...]) -> Iterator[None]:
                 del sys.modules[name]
 
 
-class _HidingLoader(importlib.abc.Loader):
-    def __init__(self, loader: importlib.abc.Loader, names: tuple[str, ...]):
+class _WrappingLoader(importlib.abc.Loader):
+    """A loader that runs another loader's module code its own way (``exec_module``); creation is unchanged."""
+
+    def __init__(self, loader: importlib.abc.Loader):
         self.loader = loader
-        self.names = names
 
     def create_module(self, spec):
         return self.loader.create_module(spec)
+
+
+class _HidingLoader(_WrappingLoader):
+    def __init__(self, loader: importlib.abc.Loader, names: tuple[str, ...]):
+        super().__init__(loader)
+        self.names = names
 
     def exec_module(self, module) -> None:
         with hidden(self.names):
@@ -179,13 +186,7 @@ def _spacy_info(*args, **kwargs):
     return module.info(*args, **kwargs)
 
 
-class _DeferringLoader(importlib.abc.Loader):
-    def __init__(self, loader: importlib.abc.Loader):
-        self.loader = loader
-
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
-
+class _DeferringLoader(_WrappingLoader):
     def exec_module(self, module) -> None:
         module.__class__ = _Deferred
         module.__dict__["_curate_loader"] = self.loader
@@ -203,13 +204,7 @@ def _unchecked(pattern: str) -> None:
     """``Pattern``'s regex check, skipped: Presidio's own pattern, compiled when a recognizer first runs."""
 
 
-class _TrustedPatternsLoader(importlib.abc.Loader):
-    def __init__(self, loader: importlib.abc.Loader):
-        self.loader = loader
-
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
-
+class _TrustedPatternsLoader(_WrappingLoader):
     def exec_module(self, module) -> None:
         from presidio_analyzer.pattern import Pattern  # a leaf module (json, regex): fine mid-import
 
@@ -260,13 +255,10 @@ class LazyHfFileSystem(metaclass=_LazyHfFileSystemType):
 STAND_INS: dict[str, tuple[str, str, object]] = {"datatrove.io": ("huggingface_hub", "HfFileSystem", LazyHfFileSystem)}
 
 
-class _StandInLoader(importlib.abc.Loader):
+class _StandInLoader(_WrappingLoader):
     def __init__(self, loader: importlib.abc.Loader, target: tuple[str, str, object]):
-        self.loader = loader
+        super().__init__(loader)
         self.package, self.name, self.stand_in = target
-
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
 
     def exec_module(self, module) -> None:
         package = importlib.import_module(self.package)
